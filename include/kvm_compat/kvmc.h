@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvm_compat internals: the objects behind the three kinds of file
+ * descriptor (system, VM, vCPU) and the calls between the files that
+ * implement them.
+ *
+ * Every object is named kvmc_*: the running kernel's KVM already owns the
+ * kvm_* names.
+ */
+#ifndef _KVM_COMPAT_KVMC_H
+#define _KVM_COMPAT_KVMC_H
+
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include <kvm_compat/arch.h>
+
+/*
+ * Limits, as x86 KVM has them where a test can observe the difference:
+ * KVM_USER_MEM_SLOTS is SHRT_MAX minus KVM's three internal slots, and
+ * with SMM there are two memslot address spaces.  The vCPU limits are
+ * kvm_compat's own and are reported through KVM_CHECK_EXTENSION.
+ */
+#define KVMC_USER_MEM_SLOTS	32764
+#define KVMC_ADDRESS_SPACE_NUM	2
+#define KVMC_MEM_MAX_NR_PAGES	((1UL << 31) - 1)
+#define KVMC_MAX_VCPUS		256
+#define KVMC_MAX_VCPU_IDS	1024
+
+/* Offsets, in pages, of what a vCPU fd maps (the x86 layout). */
+#define KVMC_RUN_PAGE_OFFSET		0
+#define KVMC_PIO_PAGE_OFFSET		1
+#define KVMC_COALESCED_MMIO_PAGE_OFFSET	2
+#define KVMC_VCPU_MMAP_PAGES		3
+
+/**
+ * struct kvmc_memslot - one guest physical range backed by user memory
+ * @base_gfn:	first guest frame
+ * @npages:	number of pages
+ * @userspace_addr: host virtual address of the first page, in the VM
+ *		owner's address space (already compat_ptr()-translated)
+ * @flags:	KVM_MEM_* flags
+ * @id:		slot number within its address space
+ */
+struct kvmc_memslot {
+	u64 base_gfn;
+	u64 npages;
+	u64 userspace_addr;
+	u32 flags;
+	u16 id;
+};
+
+/**
+ * struct kvmc_vm - what a VM fd refers to
+ * @mm:		the creating process's mm; other processes get -EIO, as in
+ *		KVM (a VM's memslots name addresses in this mm only)
+ * @users:	one for the VM fd, one for each vCPU fd
+ * @lock:	protects @vcpus and @created_vcpus
+ * @slots_lock:	serialises memslot updates
+ * @memslots:	slot id -> struct kvmc_memslot, per address space
+ * @vcpus:	vCPU id -> struct kvmc_vcpu; the VM owns its vCPUs
+ * @created_vcpus: number of entries in @vcpus
+ * @coalesced_mmio_ring: the page vCPU mmaps show at
+ *		KVMC_COALESCED_MMIO_PAGE_OFFSET (always empty here)
+ */
+struct kvmc_vm {
+	struct mm_struct *mm;
+	refcount_t users;
+	struct mutex lock;		/* protects vcpus, created_vcpus */
+	struct mutex slots_lock;	/* serialises memslot updates */
+	struct xarray memslots[KVMC_ADDRESS_SPACE_NUM];
+	struct xarray vcpus;
+	unsigned int created_vcpus;
+	void *coalesced_mmio_ring;
+};
+
+/**
+ * struct kvmc_vcpu - what a vCPU fd refers to
+ * @vm:		the VM that owns it
+ * @vcpu_id:	the id given to KVM_CREATE_VCPU
+ * @mutex:	one ioctl at a time, like KVM's vcpu->mutex
+ * @run:	the shared struct kvm_run page
+ * @pio_data:	the page at KVMC_PIO_PAGE_OFFSET
+ * @arch:	architectural register state
+ */
+struct kvmc_vcpu {
+	struct kvmc_vm *vm;
+	u32 vcpu_id;
+	struct mutex mutex;		/* one ioctl at a time */
+	struct kvm_run *run;
+	void *pio_data;
+	struct kvmc_vcpu_arch arch;
+};
+
+/* dev.c: the system fd (/dev/kvm_compat) */
+long kvmc_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+long kvmc_check_extension(struct kvmc_vm *vm, unsigned long cap);
+extern const struct file_operations kvmc_dev_fops;
+
+/* vm.c: VM fds */
+int kvmc_create_vm(unsigned long type);
+long kvmc_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+void kvmc_vm_get(struct kvmc_vm *vm);
+void kvmc_vm_put(struct kvmc_vm *vm);
+
+/* memslot.c: KVM_SET_USER_MEMORY_REGION */
+int kvmc_set_memory_region(struct kvmc_vm *vm,
+			   const struct kvm_userspace_memory_region *mem);
+void kvmc_free_memslots(struct kvmc_vm *vm);
+
+/* vcpu.c: vCPU fds */
+int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id);
+long kvmc_vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
+void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu);
+
+/*
+ * compat_ioctl.c (CONFIG_KVM_COMPAT_REF_TRANSLATE=y) or no_compat.c (=n):
+ * KVMC_COMPAT() fills in a file_operations' compat entries, as
+ * KVM_COMPAT() does in virt/kvm/kvm_main.c.
+ */
+#ifdef CONFIG_KVM_COMPAT_REF_TRANSLATE
+long kvmc_dev_compat_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long arg);
+long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg);
+long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
+			    unsigned long arg);
+#define KVMC_COMPAT(c)	.compat_ioctl	= (c)
+#else
+long kvmc_no_compat_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg);
+int kvmc_no_compat_open(struct inode *inode, struct file *filp);
+/* With translation off, every compat handler is the refusal. */
+#define kvmc_dev_compat_ioctl	kvmc_no_compat_ioctl
+#define kvmc_vm_compat_ioctl	kvmc_no_compat_ioctl
+#define kvmc_vcpu_compat_ioctl	kvmc_no_compat_ioctl
+#define KVMC_COMPAT(c)	.compat_ioctl	= (c),			\
+			.open		= kvmc_no_compat_open
+#endif
+
+#endif /* _KVM_COMPAT_KVMC_H */

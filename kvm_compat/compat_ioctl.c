@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvm_compat: the .compat_ioctl handlers (CONFIG_KVM_COMPAT_REF_TRANSLATE=y).
+ *
+ * A compat (ia32 or x32) caller's ioctl arrives here.  Each handler
+ * translates what differs for such a caller and hands everything else to
+ * the native handler, as kvm_vm_compat_ioctl() and
+ * kvm_vcpu_compat_ioctl() do in virt/kvm/kvm_main.c.
+ *
+ * Per ioctl, for ia32 and x32 alike (every structure below is made of
+ * fixed-width fields with each __u64 at a multiple of 8, so ia32's 4-byte
+ * __u64 alignment changes nothing and x32 matches x86_64):
+ *
+ *   system fd   all commands      scalar argument, passed through
+ *   VM fd       KVM_SET_USER_MEMORY_REGION
+ *                                 userspace_addr through compat_ptr(),
+ *                                 refused if a compat task cannot reach it
+ *               KVM_CREATE_VCPU, KVM_CHECK_EXTENSION
+ *                                 scalar argument, passed through
+ *   vCPU fd     KVM_{GET,SET}_{REGS,SREGS}
+ *                                 pointer through compat_ptr(), structure
+ *                                 passed through
+ */
+
+#include <linux/build_bug.h>
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <linux/stddef.h>
+#include <linux/uaccess.h>
+
+#include <kvm_compat/kvmc.h>
+
+/* struct kvm_userspace_memory_region as an ia32 compiler lays it out. */
+struct kvmc_ia32_userspace_memory_region {
+	__u32 slot;
+	__u32 flags;
+	compat_u64 guest_phys_addr;
+	compat_u64 memory_size;
+	compat_u64 userspace_addr;
+};
+
+static_assert(sizeof(struct kvm_userspace_memory_region) ==
+	      sizeof(struct kvmc_ia32_userspace_memory_region));
+static_assert(offsetof(struct kvm_userspace_memory_region, userspace_addr) ==
+	      offsetof(struct kvmc_ia32_userspace_memory_region, userspace_addr));
+
+/**
+ * kvmc_compat_arg() - a compat caller's ioctl argument, made native
+ * @cmd: the ioctl command
+ * @arg: the caller's 32-bit argument, zero-extended
+ *
+ * KVM's ioctl numbers say whether the argument is a pointer: _IOR, _IOW
+ * and _IOWR commands take one, _IO commands take a scalar (a VM type, a
+ * vCPU id, a capability).  Only a pointer goes through compat_ptr(); a
+ * scalar must not, since compat_ptr() may change bits (s390 clears the
+ * top one).
+ *
+ * Return: the argument to hand to the native handler.
+ */
+static unsigned long kvmc_compat_arg(unsigned int cmd, unsigned long arg)
+{
+	if (_IOC_DIR(cmd) == _IOC_NONE)
+		return arg;
+	return (unsigned long)compat_ptr((compat_uptr_t)arg);
+}
+
+/**
+ * kvmc_compat_reaches() - can a compat task address [hva, hva + size)?
+ * @hva: first byte, as the caller gave it
+ * @size: length in bytes
+ *
+ * True when the range lies within what a compat pointer can name: every
+ * byte fits in compat_uptr_t and compat_ptr() maps it to itself.
+ *
+ * Return: true if the whole range is reachable.
+ */
+static bool kvmc_compat_reaches(u64 hva, u64 size)
+{
+	u64 last = size ? hva + size - 1 : hva;
+
+	return last >= hva && last == (compat_uptr_t)last &&
+	       (u64)(unsigned long)compat_ptr(last) == last &&
+	       (u64)(unsigned long)compat_ptr(hva) == hva;
+}
+
+static long kvmc_compat_set_memory_region(struct kvmc_vm *vm,
+					  void __user *argp)
+{
+	struct kvm_userspace_memory_region mem;
+
+	if (copy_from_user(&mem, argp, sizeof(mem)))
+		return -EFAULT;
+
+	if (!kvmc_compat_reaches(mem.userspace_addr, mem.memory_size))
+		return -EINVAL;
+	mem.userspace_addr = (u64)(unsigned long)compat_ptr(mem.userspace_addr);
+
+	return kvmc_set_memory_region(vm, &mem);
+}
+
+/**
+ * kvmc_dev_compat_ioctl() - compat ioctls on the system fd
+ * @filp: the /dev/kvm_compat file
+ * @cmd: the ioctl command
+ * @arg: the caller's argument
+ *
+ * Return: as kvmc_dev_ioctl().
+ */
+long kvmc_dev_compat_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long arg)
+{
+	return kvmc_dev_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
+}
+
+/**
+ * kvmc_vm_compat_ioctl() - compat ioctls on a VM fd
+ * @filp: the VM file
+ * @cmd: the ioctl command
+ * @arg: the caller's argument
+ *
+ * Return: as kvmc_vm_ioctl(); KVM_SET_USER_MEMORY_REGION also fails with
+ * -EINVAL for a region beyond the compat address space.
+ */
+long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct kvmc_vm *vm = filp->private_data;
+
+	if (vm->mm != current->mm)
+		return -EIO;
+
+	switch (cmd) {
+	case KVM_SET_USER_MEMORY_REGION:
+		return kvmc_compat_set_memory_region(vm, compat_ptr(arg));
+	default:
+		return kvmc_vm_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
+	}
+}
+
+/**
+ * kvmc_vcpu_compat_ioctl() - compat ioctls on a vCPU fd
+ * @filp: the vCPU file
+ * @cmd: the ioctl command
+ * @arg: the caller's argument
+ *
+ * Return: as kvmc_vcpu_ioctl(); nothing a vCPU fd takes needs translating.
+ */
+long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
+			    unsigned long arg)
+{
+	return kvmc_vcpu_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
+}
