@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install the Debian packages a step needs; idempotent (a warm machine only
+# pays a few dpkg-query calls; "apt-get update" runs only when something is
+# missing).
+#   scripts/deps.sh [build|source|qemu|lint|all]...   (default: all)
+# Architecture: KVMC_ARCH (default x86_64, see scripts/arch/).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+
+# Packages of step $1 on stdout.
+step_packages() {
+	case $1 in
+	build)
+		echo make gcc bc flex bison libelf-dev kmod cpio xz-utils zstd \
+			"$DEPS_BUILD_ARCH"
+		for s in $KVMC_SERIES_ALL; do
+			echo "linux-headers-$(kvmc_kver "$s")"
+		done
+		;;
+	source)
+		echo linux-source-6.12 xz-utils
+		;;
+	qemu)
+		echo "$DEPS_QEMU_ARCH" busybox-static cpio gzip
+		;;
+	lint)
+		# ocaml-nox: spatch compiles the OCaml rules of some semantic
+		# patches. kconfig's "conf" comes with the linux-kbuild package
+		# that the 6.12 headers depend on.
+		echo sparse coccinelle ocaml-nox python3 perl \
+			"linux-headers-$(kvmc_kver 6.12)"
+		;;
+	*)
+		kvmc_die "unknown step '$1' (build|source|qemu|lint|all)"
+		;;
+	esac
+}
+
+[ $# -gt 0 ] || set -- all
+steps=
+for s in "$@"; do
+	if [ "$s" = all ]; then
+		steps="$steps build source qemu lint"
+	else
+		steps="$steps $s"
+	fi
+done
+
+missing=
+for s in $steps; do
+	for p in $(step_packages "$s"); do
+		kvmc_pkg_installed "$p" || missing="$missing $p"
+	done
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+kvmc_log "installing:$missing"
+kvmc_apt_update_once
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >&2
