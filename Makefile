@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvm_compat: top-level Makefile, for humans (kbuild itself reads ./Kbuild).
+#
+#   make [modules]   build kvm_compat.ko against the running kernel
+#                    (KDIR=/lib/modules/$(uname -r)/build, TRANSLATE=y|n)
+#   make clean       remove the module build products
+#   make selftests   build the selftests for every ABI into .cache/selftests/
+#   make check       lint + the whole QEMU test matrix; last line
+#                    "N passed, N failed, N skipped"; exit 1 on any failure
+#   make demo        boot 6.12 three times, print what 32-bit callers see
+#   make lint        W=1, sparse, checkpatch, coccinelle, Kconfig: 0 findings
+#   make deps        install the Debian packages all of the above need
+#
+# Variables for "make check" (a developer's filters):
+#   KERNELS="6.1 6.12"   kernel series (pins in scripts/kernels.conf)
+#   MODES="y n"          CONFIG_KVM_COMPAT_REF_TRANSLATE values
+#   TESTS="name ..."     selftests by name (default: all in TESTS)
+#   ABIS="64 32 x32"     userspace ABIs
+#   NOIA32=1             also boot 6.12 translate=y with ia32_emulation=0
+#   LINT=1               run "make lint" first (0 skips it)
+#   JOBS=2               guests booted at once
+#   e.g. make check KERNELS=6.12 MODES=y TESTS=memslot_test ABIS=32 LINT=0
+# Other knobs (environment): KVMC_KVER_6_1 / KVMC_KVER_6_12 (exact kernel
+# release), KVMC_ARCH (scripts/arch/), KVMC_SMP, KVMC_MEM, KVMC_BOOT_TIMEOUT
+# (s, default 240), KVMC_TEST_TIMEOUT (s per binary, default 90),
+# KVMC_LINT_CACHE=0 (ignore the cached clean lint result).
+# One guest by hand: scripts/mkinitramfs.sh + scripts/qemu-run.sh
+# (KVMC_INTERACTIVE=1 and -a kvmc.cmd=shell give a shell in the guest).
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+TRANSLATE ?= y
+
+KERNELS ?=
+MODES ?=
+TESTS ?=
+ABIS ?=
+NOIA32 ?= 1
+# (GNU make predefines LINT=lint: only a value given by the user counts)
+ifeq ($(filter command line environment environment override,$(origin LINT)),)
+LINT := 1
+endif
+JOBS ?= 2
+
+.PHONY: all modules clean selftests check demo lint deps help
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_KVM_COMPAT_REF=m \
+		CONFIG_KVM_COMPAT_REF_TRANSLATE=$(TRANSLATE) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+
+selftests:
+	scripts/deps.sh build source
+	scripts/build-selftests.sh
+
+check:
+	KERNELS="$(KERNELS)" MODES="$(MODES)" TESTS="$(TESTS)" ABIS="$(ABIS)" \
+	NOIA32="$(NOIA32)" LINT="$(LINT)" JOBS="$(JOBS)" scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+lint:
+	scripts/lint.sh
+
+deps:
+	scripts/deps.sh all
+
+help:
+	@sed -n '3,/^$$/s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))

@@ -1,0 +1,158 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# "make lint": static checks of the module sources; zero findings or exit 1.
+#   scripts/lint.sh
+#  1. build against every pinned header set, both modes, with W=1 and
+#     sparse (C=2): no "warning:"/"error:" lines;
+#  2. checkpatch.pl --strict on kvm_compat/*.c and include/**/*.h;
+#  3. coccinelle: the kernel's api/ misc/ null/ free/ semantic patches in
+#     report mode over kvm_compat/ (as scripts/coccicheck runs them);
+#  4. Kconfig parsed and resolved by kconfig's "conf".
+# Checkpatch, the semantic patches and kconfig come from the 6.12 sources
+# (scripts/linux-source.sh) and Debian's linux-kbuild-6.12.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+work="$KVMC_CACHE/lint"
+
+# One semantic patch over kvm_compat/ (run in parallel by xargs below);
+# prints its report, a "lint: skip" line or a "lint: FAIL" line.
+if [ "${1:-}" = --cocci-one ]; then
+	work=$2 cocci=$3
+	name=${cocci#*/scripts/coccinelle/}
+	opts=$(sed -n 's|^// Options:||p' "$cocci")
+	# shellcheck disable=SC2086
+	if out=$(cd "$top" && spatch -D report --very-quiet --no-show-diff \
+		--cocci-file "$cocci" --dir kvm_compat -I include $opts 2>"$work/err.$$"); then
+		if [ -n "$out" ]; then
+			echo "$out"
+			echo "lint: FAIL coccinelle $name"
+		fi
+		rm -f "$work/err.$$"
+		exit 0
+	fi
+	# Failed: the script itself, or our sources? Retry on an empty tree.
+	mkdir -p "$work/empty.$$"
+	# shellcheck disable=SC2086
+	if spatch -D report --very-quiet --no-show-diff --cocci-file "$cocci" \
+		--dir "$work/empty.$$" $opts >/dev/null 2>&1; then
+		cat "$work/err.$$"
+		echo "lint: FAIL coccinelle $name (spatch failed on kvm_compat/)"
+	else
+		echo "lint: skip coccinelle $name: cannot run: $(tail -n1 "$work/err.$$")"
+	fi
+	exit 0
+fi
+
+# A clean result is remembered for identical inputs (the module sources,
+# this script, the pinned kernels): KVMC_LINT_CACHE=0 forces a full run.
+stamp=$(cd "$top" && find Kbuild Kconfig kvm_compat include scripts/lint.sh \
+	scripts/kernels.conf -type f \( -name '*.[ch]' -o -name 'Kbuild' -o \
+	-name 'Kconfig' -o -name '*.sh' -o -name '*.conf' \) | LC_ALL=C sort |
+	xargs sha256sum | sha256sum | cut -c1-16)
+if [ "${KVMC_LINT_CACHE:-1}" = 1 ] && [ -f "$KVMC_CACHE/lint-clean.$stamp" ]; then
+	echo "lint: clean (cached: inputs unchanged since the last clean run, $stamp)"
+	exit 0
+fi
+"$top/scripts/deps.sh" build source lint
+src=$("$top/scripts/linux-source.sh")
+rm -rf "$work"
+mkdir -p "$work"
+failed=
+
+finding() {
+	failed="$failed $1"
+	echo "lint: FAIL $1"
+}
+
+# 1. W=1 + sparse, from clean so that every file is compiled (and checked);
+#    all four builds at once.
+pids=
+for s in $KVMC_SERIES_ALL; do
+	kver=$("$top/scripts/fetch-kernel.sh" "$s")
+	for m in y n; do
+		KVMC_BUILD_DIR="$work/build-$kver-$m" "$top/scripts/build-module.sh" \
+			"$kver" "$m" W=1 C=2 CHECK=sparse >/dev/null 2>"$work/build-$kver-$m.err" &
+		pids="$pids $!:$kver:$m"
+	done
+done
+for p in $pids; do
+	kver=${p#*:} m=${p##*:}
+	kver=${kver%:*}
+	b="$work/build-$kver-$m"
+	if ! wait "${p%%:*}"; then
+		cat "$b.err"
+		finding "build $kver mode=$m"
+	elif grep -E 'warning:|error:' "$b.log"; then
+		finding "W=1/sparse $kver mode=$m"
+	else
+		echo "lint: ok W=1+sparse $kver mode=$m"
+	fi
+done
+
+# 2. checkpatch
+files=$(cd "$top" && find kvm_compat include -name '*.[ch]' | LC_ALL=C sort)
+# shellcheck disable=SC2086
+if (cd "$top" && "$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
+	--show-types -f $files); then
+	echo "lint: ok checkpatch --strict ($(echo "$files" | wc -l) files)"
+else
+	finding checkpatch
+fi
+
+# 3. coccinelle, report mode, as scripts/coccicheck runs each script (with
+#    the "// Options:" it asks for), two at a time.
+find "$src/scripts/coccinelle/api" "$src/scripts/coccinelle/misc" \
+	"$src/scripts/coccinelle/null" "$src/scripts/coccinelle/free" \
+	-name '*.cocci' | LC_ALL=C sort >"$work/cocci.list"
+xargs -P 2 -n 1 "$0" --cocci-one "$work" <"$work/cocci.list" >"$work/cocci.out" 2>&1 || :
+cat "$work/cocci.out"
+total=$(wc -l <"$work/cocci.list")
+skipped=$(grep -c '^lint: skip coccinelle' "$work/cocci.out" || :)
+if grep -q '^lint: FAIL coccinelle' "$work/cocci.out"; then
+	finding coccinelle
+else
+	echo "lint: ok coccinelle ($((total - skipped)) of $total semantic patches ran)"
+fi
+
+# 4. Kconfig: parse it under a stub of the symbols it depends on.
+conf=$(find /usr/lib/linux-kbuild-6.12* -path "*/scripts/kconfig/conf" 2>/dev/null | head -n1)
+[ -n "$conf" ] || kvmc_die "no kconfig conf in /usr/lib/linux-kbuild-6.12*"
+kc="$work/kconfig"
+mkdir -p "$kc"
+cp "$top/Kconfig" "$kc/kvm_compat.Kconfig"
+cat >"$kc/Kconfig" <<'EOK'
+mainmenu "kvm_compat lint"
+config MODULES
+	bool
+	default y
+	modules
+config 64BIT
+	def_bool y
+config X86_64
+	def_bool y
+config X86
+	def_bool y
+config COMPAT
+	def_bool y
+source "kvm_compat.Kconfig"
+EOK
+if (cd "$kc" && srctree=. KCONFIG_CONFIG=.config "$conf" --allmodconfig Kconfig) \
+	>"$kc/log" 2>&1 && ! grep -i 'warning\|error' "$kc/log" &&
+   grep -qx 'CONFIG_KVM_COMPAT_REF=m' "$kc/.config" &&
+   grep -qx 'CONFIG_KVM_COMPAT_REF_TRANSLATE=y' "$kc/.config"; then
+	echo "lint: ok Kconfig ($conf)"
+else
+	cat "$kc/log"
+	grep KVM_COMPAT "$kc/.config" 2>/dev/null || :
+	finding Kconfig
+fi
+
+if [ -n "$failed" ]; then
+	echo "lint: findings in:$failed"
+	exit 1
+fi
+rm -f "$KVMC_CACHE"/lint-clean.*
+touch "$KVMC_CACHE/lint-clean.$stamp"
+echo "lint: clean"
