@@ -17,13 +17,20 @@
 
 struct kvmc_vcpu;
 
-/* Put a new vCPU in its architectural reset state. */
+/**
+ * kvmc_arch_vcpu_reset() - put a new vCPU in its architectural reset state
+ * @vcpu: the vCPU, not yet visible to userspace
+ */
 void kvmc_arch_vcpu_reset(struct kvmc_vcpu *vcpu);
 
-/*
- * Handle an architecture vCPU ioctl, called with vcpu->mutex held.
- * Returns the errno the architecture gives for a command it does not
- * know (x86: -EINVAL, like kvm_arch_vcpu_ioctl()).
+/**
+ * kvmc_arch_vcpu_ioctl() - an architecture vCPU ioctl
+ * @vcpu: the vCPU, its mutex held
+ * @cmd: the ioctl command
+ * @argp: the (native) user pointer argument
+ *
+ * Return: the command's result; for a command the architecture does not
+ * know, the errno its KVM gives (x86: -EINVAL, as kvm_arch_vcpu_ioctl()).
  */
 long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 			  void __user *argp);
