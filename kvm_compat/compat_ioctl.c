@@ -15,15 +15,25 @@
  *   VM fd       KVM_SET_USER_MEMORY_REGION
  *                                 userspace_addr through compat_ptr(),
  *                                 refused if a compat task cannot reach it
+ *               KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG
+ *                                 compat structure: dirty_bitmap is a
+ *                                 compat_uptr_t in a union with a __u64
+ *               KVM_X86_SET_MSR_FILTER (its compat number)
+ *                                 compat structure, see x86_compat_ioctl.c
  *               KVM_CREATE_VCPU, KVM_CHECK_EXTENSION
  *                                 scalar argument, passed through
- *   vCPU fd     KVM_{GET,SET}_{REGS,SREGS}
+ *               KVM_ENABLE_CAP    pointer, structure passed through
+ *   vCPU fd     KVM_SET_SIGNAL_MASK
+ *                                 the mask is a compat_sigset_t
+ *               KVM_RUN           scalar argument, passed through
+ *               KVM_{GET,SET}_{REGS,SREGS}
  *                                 pointer through compat_ptr(), structure
  *                                 passed through
  */
 
 #include <linux/build_bug.h>
 #include <linux/compat.h>
+#include <linux/signal.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/stddef.h>
@@ -44,6 +54,34 @@ static_assert(sizeof(struct kvm_userspace_memory_region) ==
 	      sizeof(struct kvmc_ia32_userspace_memory_region));
 static_assert(offsetof(struct kvm_userspace_memory_region, userspace_addr) ==
 	      offsetof(struct kvmc_ia32_userspace_memory_region, userspace_addr));
+
+/*
+ * struct kvm_dirty_log and struct kvm_clear_dirty_log as a compat caller
+ * sends them: the bitmap pointer shares a union with a __u64, so it is a
+ * compat_uptr_t in the union's first four bytes.
+ */
+struct kvmc_compat_dirty_log {
+	__u32 slot;
+	__u32 padding1;
+	union {
+		compat_uptr_t dirty_bitmap;
+		__u64 padding2;
+	};
+};
+
+struct kvmc_compat_clear_dirty_log {
+	__u32 slot;
+	__u32 num_pages;
+	__u64 first_page;
+	union {
+		compat_uptr_t dirty_bitmap;
+		__u64 padding2;
+	};
+};
+
+static_assert(sizeof(struct kvmc_compat_dirty_log) == sizeof(struct kvm_dirty_log));
+static_assert(sizeof(struct kvmc_compat_clear_dirty_log) ==
+	      sizeof(struct kvm_clear_dirty_log));
 
 /**
  * kvmc_compat_arg() - a compat caller's ioctl argument, made native
@@ -99,6 +137,56 @@ static long kvmc_compat_set_memory_region(struct kvmc_vm *vm,
 	return kvmc_set_memory_region(vm, &mem);
 }
 
+static long kvmc_compat_get_dirty_log(struct kvmc_vm *vm, void __user *argp)
+{
+	struct kvmc_compat_dirty_log compat_log;
+	struct kvm_dirty_log log;
+
+	if (copy_from_user(&compat_log, argp, sizeof(compat_log)))
+		return -EFAULT;
+
+	memset(&log, 0, sizeof(log));
+	log.slot = compat_log.slot;
+	log.padding1 = compat_log.padding1;
+	log.dirty_bitmap = compat_ptr(compat_log.dirty_bitmap);
+	return kvmc_get_dirty_log(vm, &log);
+}
+
+static long kvmc_compat_clear_dirty_log(struct kvmc_vm *vm, void __user *argp)
+{
+	struct kvmc_compat_clear_dirty_log compat_log;
+	struct kvm_clear_dirty_log log;
+
+	if (copy_from_user(&compat_log, argp, sizeof(compat_log)))
+		return -EFAULT;
+
+	memset(&log, 0, sizeof(log));
+	log.slot = compat_log.slot;
+	log.num_pages = compat_log.num_pages;
+	log.first_page = compat_log.first_page;
+	log.dirty_bitmap = compat_ptr(compat_log.dirty_bitmap);
+	return kvmc_clear_dirty_log(vm, &log);
+}
+
+static long kvmc_compat_set_sigmask(struct kvmc_vcpu *vcpu, void __user *argp)
+{
+	struct kvm_signal_mask __user *sigmask_arg = argp;
+	struct kvm_signal_mask kvm_sigmask;
+	sigset_t sigset;
+
+	if (!argp)
+		return kvmc_vcpu_set_sigmask(vcpu, NULL);
+
+	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
+		return -EFAULT;
+	if (kvm_sigmask.len != sizeof(compat_sigset_t))
+		return -EINVAL;
+	if (get_compat_sigset(&sigset,
+			      (compat_sigset_t __user *)sigmask_arg->sigset))
+		return -EFAULT;
+	return kvmc_vcpu_set_sigmask(vcpu, &sigset);
+}
+
 /**
  * kvmc_dev_compat_ioctl() - compat ioctls on the system fd
  * @filp: the /dev/kvm_compat file
@@ -126,6 +214,7 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg)
 {
 	struct kvmc_vm *vm = filp->private_data;
+	long r;
 
 	if (vm->mm != current->mm)
 		return -EIO;
@@ -133,7 +222,14 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
 	switch (cmd) {
 	case KVM_SET_USER_MEMORY_REGION:
 		return kvmc_compat_set_memory_region(vm, compat_ptr(arg));
+	case KVM_GET_DIRTY_LOG:
+		return kvmc_compat_get_dirty_log(vm, compat_ptr(arg));
+	case KVM_CLEAR_DIRTY_LOG:
+		return kvmc_compat_clear_dirty_log(vm, compat_ptr(arg));
 	default:
+		r = kvmc_arch_vm_compat_ioctl(vm, cmd, compat_ptr(arg));
+		if (r != -ENOIOCTLCMD)
+			return r;
 		return kvmc_vm_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
 	}
 }
@@ -144,10 +240,25 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
  * @cmd: the ioctl command
  * @arg: the caller's argument
  *
- * Return: as kvmc_vcpu_ioctl(); nothing a vCPU fd takes needs translating.
+ * KVM_SET_SIGNAL_MASK takes a compat_sigset_t; the vCPU's mutex is held
+ * while the mask is installed, as for the native ioctl.
+ *
+ * Return: as kvmc_vcpu_ioctl().
  */
 long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 			    unsigned long arg)
 {
-	return kvmc_vcpu_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
+	struct kvmc_vcpu *vcpu = filp->private_data;
+	long r;
+
+	if (cmd != KVM_SET_SIGNAL_MASK)
+		return kvmc_vcpu_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	r = kvmc_compat_set_sigmask(vcpu, compat_ptr(arg));
+	mutex_unlock(&vcpu->mutex);
+	return r;
 }

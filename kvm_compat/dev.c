@@ -30,7 +30,12 @@ long kvmc_check_extension(struct kvmc_vm *vm, unsigned long cap)
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_READONLY_MEM:
+	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_IMMEDIATE_EXIT:
 		return 1;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
+		       KVM_DIRTY_LOG_INITIALLY_SET;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVMC_USER_MEM_SLOTS;
 	case KVM_CAP_MULTI_ADDRESS_SPACE:
@@ -41,7 +46,7 @@ long kvmc_check_extension(struct kvmc_vm *vm, unsigned long cap)
 	case KVM_CAP_MAX_VCPU_ID:
 		return KVMC_MAX_VCPU_IDS;
 	default:
-		return 0;
+		return kvmc_arch_check_extension(cap);
 	}
 }
 

@@ -58,11 +58,46 @@ static int kvmc_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
+					void __user *argp)
+{
+	struct kvm_signal_mask __user *sigmask_arg = argp;
+	struct kvm_signal_mask kvm_sigmask;
+	sigset_t sigset;
+
+	if (!argp)
+		return kvmc_vcpu_set_sigmask(vcpu, NULL);
+
+	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
+		return -EFAULT;
+	if (kvm_sigmask.len != sizeof(sigset))
+		return -EINVAL;
+	if (copy_from_user(&sigset, sigmask_arg->sigset, sizeof(sigset)))
+		return -EFAULT;
+	return kvmc_vcpu_set_sigmask(vcpu, &sigset);
+}
+
+static long kvmc_vcpu_ioctl_locked(struct kvmc_vcpu *vcpu, unsigned int cmd,
+				   unsigned long arg)
+{
+	switch (cmd) {
+	case KVM_RUN:
+		if (arg)
+			return -EINVAL;
+		return kvmc_vcpu_run(vcpu);
+	case KVM_SET_SIGNAL_MASK:
+		return kvmc_vcpu_ioctl_set_sigmask(vcpu, (void __user *)arg);
+	default:
+		return kvmc_arch_vcpu_ioctl(vcpu, cmd, (void __user *)arg);
+	}
+}
+
 /**
  * kvmc_vcpu_ioctl() - ioctls on a vCPU fd
  * @filp: the vCPU file
- * @cmd: a vCPU ioctl; the architecture handles its register ioctls
- * @arg: a pointer to the command's structure
+ * @cmd: KVM_RUN, KVM_SET_SIGNAL_MASK or an architecture vCPU ioctl
+ *	 (register state)
+ * @arg: 0 for KVM_RUN, else a pointer to the command's structure
  *
  * Return: the command's result; -EIO from a process other than the VM's
  * creator; -EINVAL for a command that is not KVM's (wrong ioctl type) or
@@ -81,7 +116,7 @@ long kvmc_vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
-	r = kvmc_arch_vcpu_ioctl(vcpu, cmd, (void __user *)arg);
+	r = kvmc_vcpu_ioctl_locked(vcpu, cmd, arg);
 	mutex_unlock(&vcpu->mutex);
 	return r;
 }

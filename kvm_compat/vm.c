@@ -30,6 +30,7 @@ static void kvmc_destroy_vm(struct kvmc_vm *vm)
 		kvmc_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
 	kvmc_free_memslots(vm);
+	kvmc_arch_vm_destroy(vm);
 	free_page((unsigned long)vm->coalesced_mmio_ring);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -58,12 +59,58 @@ static long kvmc_vm_ioctl_set_memory_region(struct kvmc_vm *vm,
 	return kvmc_set_memory_region(vm, &mem);
 }
 
+static long kvmc_vm_ioctl_get_dirty_log(struct kvmc_vm *vm, void __user *argp)
+{
+	struct kvm_dirty_log log;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+
+	return kvmc_get_dirty_log(vm, &log);
+}
+
+static long kvmc_vm_ioctl_clear_dirty_log(struct kvmc_vm *vm,
+					  void __user *argp)
+{
+	struct kvm_clear_dirty_log log;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+
+	return kvmc_clear_dirty_log(vm, &log);
+}
+
+#define KVMC_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
+					 KVM_DIRTY_LOG_INITIALLY_SET)
+
+static long kvmc_vm_ioctl_enable_cap(struct kvmc_vm *vm, void __user *argp)
+{
+	struct kvm_enable_cap cap;
+	u64 allowed;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return -EFAULT;
+
+	if (cap.cap != KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)
+		return kvmc_arch_vm_enable_cap(vm, &cap);
+
+	allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+	if (cap.args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
+		allowed = KVMC_DIRTY_LOG_MANUAL_CAPS;
+	if (cap.flags || (cap.args[0] & ~allowed))
+		return -EINVAL;
+	vm->manual_dirty_log_protect = cap.args[0];
+	return 0;
+}
+
 /**
  * kvmc_vm_ioctl() - ioctls on a VM fd
  * @filp: the VM file
- * @cmd: KVM_CREATE_VCPU, KVM_SET_USER_MEMORY_REGION or KVM_CHECK_EXTENSION
- * @arg: a vCPU id, a pointer to struct kvm_userspace_memory_region, or a
- *	 capability number
+ * @cmd: KVM_CREATE_VCPU, KVM_SET_USER_MEMORY_REGION, KVM_CHECK_EXTENSION,
+ *	 KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG, KVM_ENABLE_CAP, or an
+ *	 architecture VM ioctl
+ * @arg: a vCPU id or capability number, or a pointer to the command's
+ *	 structure
  *
  * Return: the command's result; -EIO from a process other than the VM's
  * creator; -ENOTTY for unknown commands (x86's kvm_arch_vm_ioctl()).
@@ -82,8 +129,14 @@ long kvmc_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 		return kvmc_vm_ioctl_set_memory_region(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
 		return kvmc_check_extension(vm, arg);
+	case KVM_GET_DIRTY_LOG:
+		return kvmc_vm_ioctl_get_dirty_log(vm, (void __user *)arg);
+	case KVM_CLEAR_DIRTY_LOG:
+		return kvmc_vm_ioctl_clear_dirty_log(vm, (void __user *)arg);
+	case KVM_ENABLE_CAP:
+		return kvmc_vm_ioctl_enable_cap(vm, (void __user *)arg);
 	default:
-		return -ENOTTY;
+		return kvmc_arch_vm_ioctl(vm, cmd, (void __user *)arg);
 	}
 }
 

@@ -338,3 +338,55 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 		return -EINVAL;
 	}
 }
+
+long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
+			void __user *argp)
+{
+	struct kvm_msr_filter filter;
+
+	switch (cmd) {
+	case KVM_X86_SET_MSR_FILTER:
+		if (copy_from_user(&filter, argp, sizeof(filter)))
+			return -EFAULT;
+		return kvmc_x86_set_msr_filter(vm, &filter);
+	default:
+		return -ENOTTY;
+	}
+}
+
+#define KVMC_MSR_EXIT_REASON_VALID	(KVM_MSR_EXIT_REASON_INVAL | \
+					 KVM_MSR_EXIT_REASON_UNKNOWN | \
+					 KVM_MSR_EXIT_REASON_FILTER)
+
+int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap)
+{
+	if (cap->flags)
+		return -EINVAL;
+
+	switch (cap->cap) {
+	case KVM_CAP_X86_USER_SPACE_MSR:
+		if (cap->args[0] & ~KVMC_MSR_EXIT_REASON_VALID)
+			return -EINVAL;
+		vm->arch.user_space_msr_mask = cap->args[0];
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+long kvmc_arch_check_extension(unsigned long cap)
+{
+	switch (cap) {
+	case KVM_CAP_X86_USER_SPACE_MSR:
+	case KVM_CAP_X86_MSR_FILTER:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+void kvmc_arch_vm_destroy(struct kvmc_vm *vm)
+{
+	kvmc_x86_free_msr_filter(rcu_dereference_protected(vm->arch.msr_filter,
+							   true));
+}

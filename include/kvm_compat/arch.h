@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The architecture-specific half of a vCPU: its register state and the
- * vCPU ioctls that read and write it.  Each architecture provides
- * struct kvmc_vcpu_arch and the two hooks below.
+ * The architecture-specific half of kvm_compat: register state, the
+ * instructions a vCPU can run, and the architecture's VM and vCPU ioctls.
+ * Each architecture provides struct kvmc_vm_arch, struct kvmc_vcpu_arch
+ * and the hooks below.
  */
 #ifndef _KVM_COMPAT_ARCH_H
 #define _KVM_COMPAT_ARCH_H
 
+#include <linux/kvm.h>
 #include <linux/types.h>
 
 #ifdef CONFIG_X86
@@ -16,6 +18,7 @@
 #endif
 
 struct kvmc_vcpu;
+struct kvmc_vm;
 
 /**
  * kvmc_arch_vcpu_reset() - put a new vCPU in its architectural reset state
@@ -34,5 +37,81 @@ void kvmc_arch_vcpu_reset(struct kvmc_vcpu *vcpu);
  */
 long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 			  void __user *argp);
+
+/**
+ * kvmc_arch_vcpu_enter() - start of KVM_RUN, before anything runs
+ * @vcpu: the vCPU, its mutex held
+ *
+ * Reads what userspace may have left in struct kvm_run for the
+ * architecture and completes an exit that userspace has now served (the
+ * data of an IN, an MMIO read or a RDMSR goes into the registers).
+ *
+ * Return: 0 to go on, a negative errno to fail KVM_RUN.
+ */
+int kvmc_arch_vcpu_enter(struct kvmc_vcpu *vcpu);
+
+/**
+ * kvmc_arch_vcpu_step() - run one guest instruction
+ * @vcpu: the vCPU, its mutex and the VM's slots_lock held
+ *
+ * Return: 1 to go on, 0 when struct kvm_run holds an exit for userspace,
+ * a negative errno to fail KVM_RUN.
+ */
+int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu);
+
+/**
+ * kvmc_arch_vcpu_leave() - end of KVM_RUN: fill struct kvm_run's state
+ * @vcpu: the vCPU, its mutex held
+ */
+void kvmc_arch_vcpu_leave(struct kvmc_vcpu *vcpu);
+
+/**
+ * kvmc_arch_vm_ioctl() - an architecture VM ioctl
+ * @vm: the VM
+ * @cmd: the ioctl command
+ * @argp: the (native) user pointer argument
+ *
+ * Return: the command's result, or -ENOTTY for a command the architecture
+ * does not know (x86's kvm_arch_vm_ioctl()).
+ */
+long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
+			void __user *argp);
+
+/**
+ * kvmc_arch_vm_compat_ioctl() - an architecture VM ioctl from a compat caller
+ * @vm: the VM, called from its owner's process
+ * @cmd: the ioctl command
+ * @argp: the argument through compat_ptr()
+ *
+ * For the commands whose compat structure differs from the native one.
+ *
+ * Return: the command's result, or -ENOIOCTLCMD to hand @cmd to the
+ * native handler.
+ */
+long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
+			       void __user *argp);
+
+/**
+ * kvmc_arch_vm_enable_cap() - KVM_ENABLE_CAP on a VM, architecture part
+ * @vm: the VM
+ * @cap: the capability and its arguments
+ *
+ * Return: 0, or -EINVAL for flags, arguments or capabilities it refuses.
+ */
+int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap);
+
+/**
+ * kvmc_arch_check_extension() - the architecture's KVM_CHECK_EXTENSION
+ * @cap: a KVM_CAP_* number
+ *
+ * Return: the capability's value, 0 if unsupported.
+ */
+long kvmc_arch_check_extension(unsigned long cap);
+
+/**
+ * kvmc_arch_vm_destroy() - free a VM's architecture state
+ * @vm: the VM, its last reference gone
+ */
+void kvmc_arch_vm_destroy(struct kvmc_vm *vm);
 
 #endif /* _KVM_COMPAT_ARCH_H */

@@ -14,6 +14,7 @@
 #include <linux/kvm.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/signal.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -43,6 +44,9 @@
  * @npages:	number of pages
  * @userspace_addr: host virtual address of the first page, in the VM
  *		owner's address space (already compat_ptr()-translated)
+ * @dirty_bitmap: with KVM_MEM_LOG_DIRTY_PAGES, one bit per page, followed
+ *		by a second bitmap of the same size that KVM_GET_DIRTY_LOG and
+ *		KVM_CLEAR_DIRTY_LOG use as their buffer; NULL otherwise
  * @flags:	KVM_MEM_* flags
  * @id:		slot number within its address space
  */
@@ -50,6 +54,7 @@ struct kvmc_memslot {
 	u64 base_gfn;
 	u64 npages;
 	u64 userspace_addr;
+	unsigned long *dirty_bitmap;
 	u32 flags;
 	u16 id;
 };
@@ -66,6 +71,8 @@ struct kvmc_memslot {
  * @created_vcpus: number of entries in @vcpus
  * @coalesced_mmio_ring: the page vCPU mmaps show at
  *		KVMC_COALESCED_MMIO_PAGE_OFFSET (always empty here)
+ * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 options
+ * @arch:	architecture state (x86: MSR filter)
  */
 struct kvmc_vm {
 	struct mm_struct *mm;
@@ -76,6 +83,8 @@ struct kvmc_vm {
 	struct xarray vcpus;
 	unsigned int created_vcpus;
 	void *coalesced_mmio_ring;
+	u64 manual_dirty_log_protect;
+	struct kvmc_vm_arch arch;
 };
 
 /**
@@ -85,6 +94,8 @@ struct kvmc_vm {
  * @mutex:	one ioctl at a time, like KVM's vcpu->mutex
  * @run:	the shared struct kvm_run page
  * @pio_data:	the page at KVMC_PIO_PAGE_OFFSET
+ * @sigset_active: KVM_SET_SIGNAL_MASK gave @sigset
+ * @sigset:	the signal mask in force during KVM_RUN
  * @arch:	architectural register state
  */
 struct kvmc_vcpu {
@@ -93,6 +104,8 @@ struct kvmc_vcpu {
 	struct mutex mutex;		/* one ioctl at a time */
 	struct kvm_run *run;
 	void *pio_data;
+	bool sigset_active;
+	sigset_t sigset;
 	struct kvmc_vcpu_arch arch;
 };
 
@@ -107,15 +120,31 @@ long kvmc_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 void kvmc_vm_get(struct kvmc_vm *vm);
 void kvmc_vm_put(struct kvmc_vm *vm);
 
-/* memslot.c: KVM_SET_USER_MEMORY_REGION */
+/* memslot.c: KVM_SET_USER_MEMORY_REGION and guest memory access */
 int kvmc_set_memory_region(struct kvmc_vm *vm,
 			   const struct kvm_userspace_memory_region *mem);
 void kvmc_free_memslots(struct kvmc_vm *vm);
+int kvmc_read_guest(struct kvmc_vm *vm, u64 gpa, void *data,
+		    unsigned int len);
+int kvmc_write_guest(struct kvmc_vm *vm, u64 gpa, const void *data,
+		     unsigned int len);
+
+/* dirty_log.c: KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG */
+int kvmc_alloc_dirty_bitmap(struct kvmc_vm *vm, struct kvmc_memslot *slot);
+void kvmc_free_dirty_bitmap(struct kvmc_memslot *slot);
+void kvmc_mark_page_dirty(struct kvmc_memslot *slot, u64 gfn);
+int kvmc_get_dirty_log(struct kvmc_vm *vm, const struct kvm_dirty_log *log);
+int kvmc_clear_dirty_log(struct kvmc_vm *vm,
+			 const struct kvm_clear_dirty_log *log);
 
 /* vcpu.c: vCPU fds */
 int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id);
 long kvmc_vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu);
+int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
+
+/* run.c: KVM_RUN */
+int kvmc_vcpu_run(struct kvmc_vcpu *vcpu);
 
 /*
  * compat_ioctl.c (CONFIG_KVM_COMPAT_REF_TRANSLATE=y) or no_compat.c (=n):

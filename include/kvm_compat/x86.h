@@ -8,6 +8,7 @@
 #define _KVM_COMPAT_X86_H
 
 #include <linux/kvm.h>
+#include <linux/rcupdate.h>
 #include <linux/types.h>
 
 enum kvmc_sreg {
@@ -20,6 +21,18 @@ enum kvmc_sreg {
 	KVMC_SREG_TR,
 	KVMC_SREG_LDTR,
 	KVMC_NR_SREGS
+};
+
+struct kvmc_vm;
+
+/* What a vCPU's last exit to userspace left to finish. */
+enum kvmc_x86_exit {
+	KVMC_X86_EXIT_NONE,
+	KVMC_X86_EXIT_PIO_OUT,
+	KVMC_X86_EXIT_PIO_IN,
+	KVMC_X86_EXIT_MMIO_READ,
+	KVMC_X86_EXIT_RDMSR,
+	KVMC_X86_EXIT_WRMSR,
 };
 
 /**
@@ -61,6 +74,13 @@ struct kvmc_dtable {
  * @efer:	EFER
  * @apic_base:	IA32_APIC_BASE
  * @pending_irq: vector queued through kvm_sregs.interrupt_bitmap, or -1
+ * @exit:	the exit userspace is serving, completed by the next KVM_RUN
+ * @exit_rip:	rip of the instruction that made @exit
+ * @exit_len:	its length
+ * @mmio_read_valid: @mmio_read_data holds the byte userspace supplied for
+ *		an MMIO read at @mmio_read_gpa; the instruction runs again
+ * @mmio_read_gpa: guest physical address of that read
+ * @mmio_read_data: the byte
  */
 struct kvmc_vcpu_arch {
 	struct kvm_regs regs;
@@ -76,6 +96,54 @@ struct kvmc_vcpu_arch {
 	u64 efer;
 	u64 apic_base;
 	int pending_irq;
+	enum kvmc_x86_exit exit;
+	u64 exit_rip;
+	u8 exit_len;
+	bool mmio_read_valid;
+	u64 mmio_read_gpa;
+	u8 mmio_read_data;
 };
+
+/**
+ * struct kvmc_msr_filter_range - one range of a KVM_X86_SET_MSR_FILTER
+ * @flags:	KVM_MSR_FILTER_READ and/or KVM_MSR_FILTER_WRITE
+ * @base:	first MSR index
+ * @nmsrs:	number of MSRs
+ * @bitmap:	one bit per MSR, set = allowed (a kernel copy)
+ */
+struct kvmc_msr_filter_range {
+	u32 flags;
+	u32 base;
+	u32 nmsrs;
+	unsigned long *bitmap;
+};
+
+/**
+ * struct kvmc_msr_filter - an installed MSR filter
+ * @rcu:	freed after the vCPUs reading it are done
+ * @default_allow: what an MSR outside every range gets
+ * @count:	ranges in use
+ * @ranges:	the non-empty ranges, in the order userspace gave them
+ */
+struct kvmc_msr_filter {
+	struct rcu_head rcu;
+	bool default_allow;
+	unsigned int count;
+	struct kvmc_msr_filter_range ranges[KVM_MSR_FILTER_MAX_RANGES];
+};
+
+/**
+ * struct kvmc_vm_arch - x86 VM state
+ * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*
+ * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none
+ */
+struct kvmc_vm_arch {
+	u64 user_space_msr_mask;
+	struct kvmc_msr_filter __rcu *msr_filter;
+};
+
+int kvmc_x86_set_msr_filter(struct kvmc_vm *vm, const struct kvm_msr_filter *filter);
+bool kvmc_x86_msr_allowed(struct kvmc_vm *vm, u32 index, u32 type);
+void kvmc_x86_free_msr_filter(struct kvmc_msr_filter *filter);
 
 #endif /* _KVM_COMPAT_X86_H */
