@@ -187,6 +187,21 @@ static long kvmc_compat_set_sigmask(struct kvmc_vcpu *vcpu, void __user *argp)
 	return kvmc_vcpu_set_sigmask(vcpu, &sigset);
 }
 
+/* KVM_SET_SIGNAL_MASK under the vCPU's mutex, as the native ioctl. */
+static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
+					 void __user *argp)
+{
+	long r;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	r = kvmc_compat_set_sigmask(vcpu, argp);
+	mutex_unlock(&vcpu->mutex);
+	return r;
+}
+
 /**
  * kvmc_dev_compat_ioctl() - compat ioctls on the system fd
  * @filp: the /dev/kvm_compat file
@@ -248,17 +263,11 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
 long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 			    unsigned long arg)
 {
-	struct kvmc_vcpu *vcpu = filp->private_data;
-	long r;
-
-	if (cmd != KVM_SET_SIGNAL_MASK)
+	switch (cmd) {
+	case KVM_SET_SIGNAL_MASK:
+		return kvmc_compat_vcpu_set_sigmask(filp->private_data,
+						    compat_ptr(arg));
+	default:
 		return kvmc_vcpu_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
-
-	if (vcpu->vm->mm != current->mm)
-		return -EIO;
-	if (mutex_lock_killable(&vcpu->mutex))
-		return -EINTR;
-	r = kvmc_compat_set_sigmask(vcpu, compat_ptr(arg));
-	mutex_unlock(&vcpu->mutex);
-	return r;
+	}
 }

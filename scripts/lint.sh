@@ -8,7 +8,9 @@
 #  2. checkpatch.pl --strict on kvm_compat/*.c and include/**/*.h;
 #  3. coccinelle: the kernel's api/ misc/ null/ free/ semantic patches in
 #     report mode over kvm_compat/ (as scripts/coccicheck runs them);
-#  4. Kconfig parsed and resolved by kconfig's "conf".
+#  4. Kconfig parsed and resolved by kconfig's "conf";
+#  5. the per-ioctl compat table of Documentation/compat.rst against the
+#     code (scripts/check-compat-table.sh).
 # Checkpatch, the semantic patches and kconfig come from the 6.12 sources
 # (scripts/linux-source.sh) and Debian's linux-kbuild-6.12.
 set -eu
@@ -48,8 +50,9 @@ fi
 # A clean result is remembered for identical inputs (the module sources,
 # this script, the pinned kernels): KVMC_LINT_CACHE=0 forces a full run.
 stamp=$(cd "$top" && find Kbuild Kconfig kvm_compat include scripts/lint.sh \
-	scripts/kernels.conf -type f \( -name '*.[ch]' -o -name 'Kbuild' -o \
-	-name 'Kconfig' -o -name '*.sh' -o -name '*.conf' \) | LC_ALL=C sort |
+	scripts/kernels.conf scripts/check-compat-table.sh Documentation/compat.rst \
+	-type f \( -name '*.[ch]' -o -name 'Kbuild' -o -name 'Kconfig' -o \
+	-name '*.sh' -o -name '*.conf' -o -name '*.rst' \) | LC_ALL=C sort |
 	xargs sha256sum | sha256sum | cut -c1-16)
 if [ "${KVMC_LINT_CACHE:-1}" = 1 ] && [ -f "$KVMC_CACHE/lint-clean.$stamp" ]; then
 	echo "lint: clean (cached: inputs unchanged since the last clean run, $stamp)"
@@ -147,6 +150,13 @@ else
 	cat "$kc/log"
 	grep KVM_COMPAT "$kc/.config" 2>/dev/null || :
 	finding Kconfig
+fi
+
+# 5. The compat table says what the code does.
+if "$top/scripts/check-compat-table.sh" | sed 's/^/lint: /'; then
+	echo "lint: ok compat table"
+else
+	finding "compat table"
 fi
 
 if [ -n "$failed" ]; then
