@@ -33,7 +33,6 @@
 
 #include <linux/build_bug.h>
 #include <linux/compat.h>
-#include <linux/signal.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/stddef.h>
@@ -168,25 +167,6 @@ static long kvmc_compat_clear_dirty_log(struct kvmc_vm *vm, void __user *argp)
 	return kvmc_clear_dirty_log(vm, &log);
 }
 
-static long kvmc_compat_set_sigmask(struct kvmc_vcpu *vcpu, void __user *argp)
-{
-	struct kvm_signal_mask __user *sigmask_arg = argp;
-	struct kvm_signal_mask kvm_sigmask;
-	sigset_t sigset;
-
-	if (!argp)
-		return kvmc_vcpu_set_sigmask(vcpu, NULL);
-
-	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
-		return -EFAULT;
-	if (kvm_sigmask.len != sizeof(compat_sigset_t))
-		return -EINVAL;
-	if (get_compat_sigset(&sigset,
-			      (compat_sigset_t __user *)sigmask_arg->sigset))
-		return -EFAULT;
-	return kvmc_vcpu_set_sigmask(vcpu, &sigset);
-}
-
 /* KVM_SET_SIGNAL_MASK under the vCPU's mutex, as the native ioctl. */
 static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
 					 void __user *argp)
@@ -197,7 +177,7 @@ static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
 		return -EIO;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
-	r = kvmc_compat_set_sigmask(vcpu, argp);
+	r = kvmc_vcpu_ioctl_set_sigmask(vcpu, argp, true);
 	mutex_unlock(&vcpu->mutex);
 	return r;
 }

@@ -7,6 +7,7 @@
  */
 
 #include <linux/anon_inodes.h>
+#include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/mm.h>
@@ -58,8 +59,36 @@ static int kvmc_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
-					void __user *argp)
+/* A caller's mask is a sigset_t, or a compat_sigset_t for a compat caller. */
+static size_t kvmc_sigset_size(bool compat)
+{
+#ifdef CONFIG_COMPAT
+	if (compat)
+		return sizeof(compat_sigset_t);
+#endif
+	return sizeof(sigset_t);
+}
+
+static int kvmc_read_sigset(sigset_t *set, const void __user *from, bool compat)
+{
+#ifdef CONFIG_COMPAT
+	if (compat)
+		return get_compat_sigset(set, from);
+#endif
+	return copy_from_user(set, from, sizeof(*set)) ? -EFAULT : 0;
+}
+
+/**
+ * kvmc_vcpu_ioctl_set_sigmask() - KVM_SET_SIGNAL_MASK, native or compat
+ * @vcpu: the vCPU, its mutex held
+ * @argp: struct kvm_signal_mask, or NULL to remove the mask
+ * @compat: the caller is a compat task: its mask is a compat_sigset_t
+ *
+ * Return: 0; -EINVAL when kvm_signal_mask.len is not the size of the
+ * caller's sigset; -EFAULT.
+ */
+long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu, void __user *argp,
+				 bool compat)
 {
 	struct kvm_signal_mask __user *sigmask_arg = argp;
 	struct kvm_signal_mask kvm_sigmask;
@@ -70,9 +99,9 @@ static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
 
 	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
 		return -EFAULT;
-	if (kvm_sigmask.len != sizeof(sigset))
+	if (kvm_sigmask.len != kvmc_sigset_size(compat))
 		return -EINVAL;
-	if (copy_from_user(&sigset, sigmask_arg->sigset, sizeof(sigset)))
+	if (kvmc_read_sigset(&sigset, sigmask_arg->sigset, compat))
 		return -EFAULT;
 	return kvmc_vcpu_set_sigmask(vcpu, &sigset);
 }
@@ -86,7 +115,7 @@ static long kvmc_vcpu_ioctl_locked(struct kvmc_vcpu *vcpu, unsigned int cmd,
 			return -EINVAL;
 		return kvmc_vcpu_run(vcpu);
 	case KVM_SET_SIGNAL_MASK:
-		return kvmc_vcpu_ioctl_set_sigmask(vcpu, (void __user *)arg);
+		return kvmc_vcpu_ioctl_set_sigmask(vcpu, (void __user *)arg, false);
 	default:
 		return kvmc_arch_vcpu_ioctl(vcpu, cmd, (void __user *)arg);
 	}

@@ -142,6 +142,8 @@ int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id);
 long kvmc_vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu);
 int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
+long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu, void __user *argp,
+				 bool compat);
 
 /* run.c: KVM_RUN */
 int kvmc_vcpu_run(struct kvmc_vcpu *vcpu);
