@@ -3,6 +3,7 @@
  * Helpers shared by the kvm_compat selftests and the demo; see
  * kvm_compat_util.h.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm_compat_util.h"
@@ -200,4 +202,231 @@ int kvmc_nr_address_spaces(int vm_fd)
 	int r = kvmc_check_ext(vm_fd, KVM_CAP_MULTI_ADDRESS_SPACE);
 
 	return r > 0 ? r : 1;
+}
+
+struct kvm_run *kvmc_map_run(int sys_fd, int vcpu_fd, size_t *size)
+{
+	int sz = ioctl(sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	void *p;
+
+	if (sz < 0)
+		return NULL;
+	p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	*size = sz;
+	return p;
+}
+
+int kvmc_run(int vcpu_fd)
+{
+	return kvmc_ioctl(vcpu_fd, KVM_RUN, 0);
+}
+
+int kvmc_set_real_seg(int vcpu_fd, int seg, uint16_t sel)
+{
+	struct kvm_sregs s;
+	struct kvm_segment *g = seg == KVMC_SEG_CS ? &s.cs : &s.ds;
+	int r = kvmc_ioctl(vcpu_fd, KVM_GET_SREGS, (unsigned long)&s);
+
+	if (r < 0)
+		return r;
+	g->selector = sel;
+	g->base = (uint64_t)sel << 4;
+	return kvmc_ioctl(vcpu_fd, KVM_SET_SREGS, (unsigned long)&s);
+}
+
+int kvmc_get_rip(int vcpu_fd, uint64_t *rip)
+{
+	struct kvm_regs r;
+	int ret = kvmc_ioctl(vcpu_fd, KVM_GET_REGS, (unsigned long)&r);
+
+	if (ret == 0)
+		*rip = r.rip;
+	return ret;
+}
+
+int kvmc_set_rip(int vcpu_fd, uint64_t rip)
+{
+	struct kvm_regs r;
+	int ret = kvmc_ioctl(vcpu_fd, KVM_GET_REGS, (unsigned long)&r);
+
+	if (ret < 0)
+		return ret;
+	r.rip = rip;
+	return kvmc_ioctl(vcpu_fd, KVM_SET_REGS, (unsigned long)&r);
+}
+
+int kvmc_enable_cap(int fd, uint32_t cap, uint64_t arg0)
+{
+	struct kvm_enable_cap c;
+
+	memset(&c, 0, sizeof(c));
+	c.cap = cap;
+	c.args[0] = arg0;
+	return kvmc_ioctl(fd, KVM_ENABLE_CAP, (unsigned long)&c);
+}
+
+int kvmc_guest_create(struct kvmc_guest *g, int sys, size_t npages)
+{
+	struct kvm_regs regs;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	g->sys = sys;
+	g->vm = g->vcpu = -1;
+	g->vm = kvmc_create_vm(sys);
+	if (g->vm < 0)
+		return g->vm;
+	g->mem_size = npages * KVMC_PAGE_SIZE;
+	g->mem = kvmc_map_pages(npages);
+	if (!g->mem)
+		return -ENOMEM;
+	r = kvmc_set_region(g->vm, 0, 0, 0, g->mem_size, KVMC_HVA(g->mem));
+	if (r < 0)
+		return r;
+	g->vcpu = kvmc_create_vcpu(g->vm, 0);
+	if (g->vcpu < 0)
+		return g->vcpu;
+	g->run = kvmc_map_run(sys, g->vcpu, &g->run_size);
+	if (!g->run)
+		return -errno;
+	r = kvmc_set_real_seg(g->vcpu, KVMC_SEG_CS, 0);
+	if (!r)
+		r = kvmc_set_real_seg(g->vcpu, KVMC_SEG_DS, 0);
+	if (r < 0)
+		return r;
+	r = kvmc_ioctl(g->vcpu, KVM_GET_REGS, (unsigned long)&regs);
+	if (r < 0)
+		return r;
+	regs.rip = KVMC_CODE_GPA;
+	regs.rflags = 0x2;
+	return kvmc_ioctl(g->vcpu, KVM_SET_REGS, (unsigned long)&regs);
+}
+
+void kvmc_guest_destroy(struct kvmc_guest *g)
+{
+	if (g->run)
+		munmap(g->run, g->run_size);
+	if (g->vcpu >= 0)
+		close(g->vcpu);
+	if (g->mem)
+		munmap(g->mem, g->mem_size);
+	if (g->vm >= 0)
+		close(g->vm);
+	if (g->sys >= 0)
+		close(g->sys);
+	g->run = NULL;
+	g->mem = NULL;
+	g->sys = g->vm = g->vcpu = -1;
+}
+
+int kvmc_guest_load(struct kvmc_guest *g, uint64_t gpa, const void *code,
+		    size_t len)
+{
+	if (gpa > g->mem_size || len > g->mem_size - gpa)
+		return -EINVAL;
+	memcpy(g->mem + gpa, code, len);
+	return kvmc_set_rip(g->vcpu, gpa);
+}
+
+#define EXITNAME(e) case e: return #e
+
+const char *kvmc_exit_name(uint32_t reason)
+{
+	static char buf[32];
+
+	switch (reason) {
+	EXITNAME(KVM_EXIT_UNKNOWN);
+	EXITNAME(KVM_EXIT_EXCEPTION);
+	EXITNAME(KVM_EXIT_IO);
+	EXITNAME(KVM_EXIT_HYPERCALL);
+	EXITNAME(KVM_EXIT_DEBUG);
+	EXITNAME(KVM_EXIT_HLT);
+	EXITNAME(KVM_EXIT_MMIO);
+	EXITNAME(KVM_EXIT_IRQ_WINDOW_OPEN);
+	EXITNAME(KVM_EXIT_SHUTDOWN);
+	EXITNAME(KVM_EXIT_FAIL_ENTRY);
+	EXITNAME(KVM_EXIT_INTR);
+	EXITNAME(KVM_EXIT_INTERNAL_ERROR);
+	EXITNAME(KVM_EXIT_SYSTEM_EVENT);
+	EXITNAME(KVM_EXIT_X86_RDMSR);
+	EXITNAME(KVM_EXIT_X86_WRMSR);
+	default:
+		snprintf(buf, sizeof(buf), "exit %u", reason);
+		return buf;
+	}
+}
+
+int kvmc_get_dirty_log(int vm_fd, uint32_t slot, void *bitmap)
+{
+	struct kvm_dirty_log log;
+
+	memset(&log, 0, sizeof(log));
+	log.slot = slot;
+	log.dirty_bitmap = bitmap;
+	return kvmc_ioctl(vm_fd, KVM_GET_DIRTY_LOG, (unsigned long)&log);
+}
+
+int kvmc_clear_dirty_log(int vm_fd, uint32_t slot, uint64_t first_page,
+			 uint32_t num_pages, void *bitmap)
+{
+	struct kvm_clear_dirty_log log;
+
+	memset(&log, 0, sizeof(log));
+	log.slot = slot;
+	log.first_page = first_page;
+	log.num_pages = num_pages;
+	log.dirty_bitmap = bitmap;
+	return kvmc_ioctl(vm_fd, KVM_CLEAR_DIRTY_LOG, (unsigned long)&log);
+}
+
+uint64_t kvmc_rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint64_t kvmc_rng_below(uint64_t *state, uint64_t n)
+{
+	return kvmc_rng_next(state) % n;
+}
+
+uint64_t kvmc_seed_from_env(const char *env)
+{
+	const char *v = getenv(env);
+	struct timespec ts;
+	uint64_t s;
+
+	if (v && *v)
+		return strtoull(v, NULL, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
+	    (uint64_t)getpid() << 32;
+	return kvmc_rng_next(&s);
+}
+
+uint64_t kvmc_env_u64(const char *env, uint64_t def)
+{
+	const char *v = getenv(env);
+
+	return v && *v ? strtoull(v, NULL, 0) : def;
+}
+
+int kvmc_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
 }

@@ -51,6 +51,63 @@ int kvmc_nr_address_spaces(int vm_fd);
 #define KVMC_HVA(p)	((uint64_t)(uintptr_t)(p))
 
 /*
+ * Running guest code (run_test, dirty_log_test, sigmask_test,
+ * msr_filter_test): one VM, vCPU 0 with its kvm_run mapped, and slot 0 at
+ * GPA 0 backed by fresh anonymous memory. The vCPU is left in real mode
+ * with CS = DS = 0 (selector 0, base 0), RIP = KVMC_CODE_GPA, RFLAGS = 2.
+ */
+#define KVMC_CODE_GPA		0x1000UL
+
+struct kvmc_guest {
+	int sys, vm, vcpu;		/* -1 when not (yet) open */
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *mem;			/* host mapping of slot 0 */
+	size_t mem_size;
+};
+
+/*
+ * Fill @g from an open system fd @sys (kvmc_guest_destroy() closes it):
+ * returns 0 or -errno; on failure @g holds what was created.
+ */
+int kvmc_guest_create(struct kvmc_guest *g, int sys, size_t npages);
+void kvmc_guest_destroy(struct kvmc_guest *g);
+/* Copy @code to slot 0 at @gpa (CS base 0) and point RIP at it. */
+int kvmc_guest_load(struct kvmc_guest *g, uint64_t gpa, const void *code,
+		    size_t len);
+int kvmc_run(int vcpu_fd);			/* KVM_RUN, arg 0 */
+struct kvm_run *kvmc_map_run(int sys_fd, int vcpu_fd, size_t *size);
+/* Real mode: selector @sel, base @sel * 16. */
+int kvmc_set_real_seg(int vcpu_fd, int seg, uint16_t sel);
+#define KVMC_SEG_CS	0
+#define KVMC_SEG_DS	1
+int kvmc_set_rip(int vcpu_fd, uint64_t rip);
+int kvmc_get_rip(int vcpu_fd, uint64_t *rip);
+int kvmc_enable_cap(int fd, uint32_t cap, uint64_t arg0);
+const char *kvmc_exit_name(uint32_t reason);	/* "KVM_EXIT_IO" */
+/* KVM_GET_DIRTY_LOG / KVM_CLEAR_DIRTY_LOG with the ABI's own struct. */
+int kvmc_get_dirty_log(int vm_fd, uint32_t slot, void *bitmap);
+int kvmc_clear_dirty_log(int vm_fd, uint32_t slot, uint64_t first_page,
+			 uint32_t num_pages, void *bitmap);
+
+/*
+ * Seeded pseudo-random numbers for the fuzz and stress tests (splitmix64:
+ * the same seed gives the same sequence on every ABI and machine).
+ */
+uint64_t kvmc_rng_next(uint64_t *state);
+/* A number in [0, n), n > 0. */
+uint64_t kvmc_rng_below(uint64_t *state, uint64_t n);
+/*
+ * The seed from environment variable @env (any strtoull() base, e.g.
+ * 0x1234), else one derived from the clock and pid.
+ */
+uint64_t kvmc_seed_from_env(const char *env);
+/* An unsigned number from environment variable @env, else @def. */
+uint64_t kvmc_env_u64(const char *env, uint64_t def);
+/* Open fds of this process (entries of /proc/self/fd), or -errno. */
+int kvmc_count_fds(void);
+
+/*
  * The macros below need kselftest_harness.h (they use SKIP/_metadata and
  * the ksft counters) and are only expanded in test sources.
  */
@@ -60,6 +117,32 @@ int kvmc_nr_address_spaces(int vm_fd);
 	(fd) = kvmc_open();						\
 	if ((fd) < 0)							\
 		SKIP(return, "%s", kvmc_open_skip_reason(-(fd)));	\
+} while (0)
+
+/*
+ * In a FIXTURE_SETUP: open the device (or SKIP) and kvmc_guest_create()
+ * with @npages in slot 0; FIXTURE_TEARDOWN calls kvmc_guest_destroy().
+ */
+#define KVMC_GUEST_SETUP(g, npages) do {				\
+	int __sys, __r;							\
+	memset((g), 0, sizeof(*(g)));					\
+	(g)->sys = (g)->vm = (g)->vcpu = -1;				\
+	KVMC_OPEN_OR_SKIP(__sys);					\
+	__r = kvmc_guest_create((g), __sys, (npages));			\
+	ASSERT_EQ(0, __r) TH_LOG("guest setup on %s: %s",		\
+				 kvmc_device(), kvmc_errname(-__r));	\
+} while (0)
+
+/* KVM_RUN must succeed with exit_reason @reason. */
+#define KVMC_RUN_EXPECT(g, reason) do {					\
+	int __r = kvmc_run((g)->vcpu);					\
+	ASSERT_EQ(0, __r) TH_LOG("KVM_RUN: %s (exit_reason %s)",	\
+				 kvmc_errname(-__r),			\
+				 kvmc_exit_name((g)->run->exit_reason));	\
+	ASSERT_EQ((uint32_t)(reason), (g)->run->exit_reason)		\
+		TH_LOG("got %s, expected %s",				\
+		       kvmc_exit_name((g)->run->exit_reason),		\
+		       kvmc_exit_name(reason));				\
 } while (0)
 
 /*
