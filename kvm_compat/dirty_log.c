@@ -85,8 +85,10 @@ static int __kvmc_get_dirty_log(struct kvmc_vm *vm,
 		buf = s->dirty_bitmap;
 	} else {
 		buf = kvmc_second_bitmap(s);
+		/* Only words with bits set need the atomic exchange. */
 		for (i = 0; i < n / sizeof(long); i++)
-			buf[i] = xchg(&s->dirty_bitmap[i], 0);
+			buf[i] = READ_ONCE(s->dirty_bitmap[i]) ?
+				 xchg(&s->dirty_bitmap[i], 0) : 0;
 	}
 
 	if (copy_to_user(log->dirty_bitmap, buf, n))

@@ -48,7 +48,7 @@ static long kvmc_compat_set_msr_filter(struct kvmc_vm *vm, void __user *argp)
 	if (copy_from_user(&compat_filter, argp, sizeof(compat_filter)))
 		return -EFAULT;
 
-	memset(&filter, 0, sizeof(filter));
+	/* Every field is set below: no memset of the 392 bytes. */
 	filter.flags = compat_filter.flags;
 	for (i = 0; i < ARRAY_SIZE(filter.ranges); i++) {
 		const struct kvmc_compat_msr_filter_range *cr =
