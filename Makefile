@@ -8,7 +8,19 @@
 #   make selftests   build the selftests for every ABI into .cache/selftests/
 #   make check       lint + the whole QEMU test matrix; last line
 #                    "N passed, N failed, N skipped"; exit 1 on any failure
+#   make check-debug the selftests on a debug kernel (KASAN, lockdep,
+#                    kmemleak, UBSAN; built once from linux-source-6.12),
+#                    module with gcov; last line "debug: N passed, N failed;
+#                    K KASAN, L lockdep, M kmemleak, U UBSAN reports;
+#                    coverage C% lines"; exit 1 on any failure or report
+#                    (MODES, TESTS, ABIS filter it too)
 #   make demo        boot 6.12 three times, print what 32-bit callers see
+#   make bench       ns/op of each translated and a few passed-through ioctls
+#                    from x86_64, ia32 and x32 on /dev/kvm_compat and /dev/kvm
+#                    (one 6.12 guest); last line "bench: worst compat/native
+#                    ratio R"; exit 0 unless it could not run
+#                    (KVMC_BENCH_ROUNDS, _MS, _BATCHES, _FILTER: see
+#                    scripts/bench.sh and Documentation/bench.rst)
 #   make lint        W=1, sparse, checkpatch, coccinelle, Kconfig: 0 findings
 #   make deps        install the Debian packages all of the above need
 #
@@ -42,7 +54,7 @@ LINT := 1
 endif
 JOBS ?= 2
 
-.PHONY: all modules clean selftests check demo lint deps help
+.PHONY: all modules clean selftests check check-debug demo bench lint deps help
 
 all: modules
 
@@ -61,8 +73,14 @@ check:
 	KERNELS="$(KERNELS)" MODES="$(MODES)" TESTS="$(TESTS)" ABIS="$(ABIS)" \
 	NOIA32="$(NOIA32)" LINT="$(LINT)" JOBS="$(JOBS)" scripts/check.sh
 
+check-debug:
+	MODES="$(MODES)" TESTS="$(TESTS)" ABIS="$(ABIS)" scripts/check-debug.sh
+
 demo:
 	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
 
 lint:
 	scripts/lint.sh

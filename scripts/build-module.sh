@@ -6,7 +6,9 @@
 #   scripts/build-module.sh KVER MODE [extra kbuild args, e.g. W=1 C=2]
 # MODE is y|n (CONFIG_KVM_COMPAT_REF_TRANSLATE). Prints the .ko path; the
 # build output goes to .cache/build/<kver>-<mode>.log (shown on failure).
-# KVMC_BUILD_DIR overrides the build directory.
+# KVMC_BUILD_DIR overrides the build directory, KVMC_KDIR the kernel build
+# tree (default /usr/src/linux-headers-KVER; the debug kernel of
+# scripts/check-debug.sh is one).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
@@ -15,7 +17,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 kver=$1 mode=$2
 shift 2
 case $mode in y|n) ;; *) kvmc_die "MODE must be y or n, not '$mode'" ;; esac
-kdir=/usr/src/linux-headers-$kver
+kdir=${KVMC_KDIR:-/usr/src/linux-headers-$kver}
 [ -d "$kdir" ] || kvmc_die "no $kdir: run scripts/fetch-kernel.sh"
 bdir=${KVMC_BUILD_DIR:-$KVMC_CACHE/build/$kver-$mode}
 log=$bdir.log

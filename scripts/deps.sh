@@ -4,7 +4,7 @@
 # Install the Debian packages a step needs; idempotent (a warm machine only
 # pays a few dpkg-query calls; "apt-get update" runs only when something is
 # missing).
-#   scripts/deps.sh [build|source|qemu|lint|all]...   (default: all)
+#   scripts/deps.sh [build|source|qemu|lint|debug|all]...   (default: all)
 # Architecture: KVMC_ARCH (default x86_64, see scripts/arch/).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,8 +33,16 @@ step_packages() {
 		echo sparse coccinelle ocaml-nox python3 perl \
 			"linux-headers-$(kvmc_kver 6.12)"
 		;;
+	debug)
+		# "make check-debug": building the debug kernel from Debian's
+		# linux-source-6.12 (scripts/build-debug-kernel.sh; no BTF, so
+		# no dwarves) and turning the module's gcov data into line
+		# coverage (lcov, with gcc's gcov).
+		echo linux-source-6.12 xz-utils make gcc bc bison flex \
+			libelf-dev libssl-dev python3 lcov
+		;;
 	*)
-		kvmc_die "unknown step '$1' (build|source|qemu|lint|all)"
+		kvmc_die "unknown step '$1' (build|source|qemu|lint|debug|all)"
 		;;
 	esac
 }
@@ -43,7 +51,7 @@ step_packages() {
 steps=
 for s in "$@"; do
 	if [ "$s" = all ]; then
-		steps="$steps build source qemu lint"
+		steps="$steps build source qemu lint debug"
 	else
 		steps="$steps $s"
 	fi

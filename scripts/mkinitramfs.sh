@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the test guest's initramfs (newc cpio, gzip):
-#   scripts/mkinitramfs.sh -k KVER -K KO -m MODE -t TESTDIR -o OUT.cpio.gz
+#   scripts/mkinitramfs.sh -k KVER -K KO -m MODE -t TESTDIR -o OUT.cpio.gz [-N]
 #     -k KVER     kernel release; oracle modules come from
 #                 .cache/kernels/KVER/lib/modules/KVER (scripts/fetch-kernel.sh)
 #     -K KO       the kvm_compat.ko built for KVER
 #     -m MODE     y|n, the module's CONFIG_KVM_COMPAT_REF_TRANSLATE
 #     -t TESTDIR  selftests output dir (binaries + TESTS list)
 #     -o OUT      initramfs to write
+#     -N          no oracle modules (a kernel without them, e.g. the debug
+#                 kernel of scripts/check-debug.sh: -k is then only a label)
 # Filters (environment): TESTS="name ..." keeps those tests, ABIS="64 32"
 # keeps those ABIs (default: the arch's ABIS).
 # Contents: busybox-static and its applet links in /bin, /init
@@ -19,21 +21,22 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
-kver='' ko='' mode='' tests='' out=''
-while getopts k:K:m:t:o: opt; do
+kver='' ko='' mode='' tests='' out='' oracle=$ORACLE_MODULES
+while getopts k:K:m:t:o:N opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	K) ko=$OPTARG ;;
 	m) mode=$OPTARG ;;
 	t) tests=$OPTARG ;;
 	o) out=$OPTARG ;;
-	*) kvmc_die "usage: $0 -k KVER -K KO -m y|n -t TESTDIR -o OUT" ;;
+	N) oracle= ;;
+	*) kvmc_die "usage: $0 -k KVER -K KO -m y|n -t TESTDIR -o OUT [-N]" ;;
 	esac
 done
 [ -n "$kver" ] && [ -n "$ko" ] && [ -n "$mode" ] && [ -n "$tests" ] && [ -n "$out" ] ||
-	kvmc_die "usage: $0 -k KVER -K KO -m y|n -t TESTDIR -o OUT"
+	kvmc_die "usage: $0 -k KVER -K KO -m y|n -t TESTDIR -o OUT [-N]"
 moddir="$KVMC_CACHE/kernels/$kver/lib/modules/$kver"
-[ -f "$moddir/modules.dep" ] || kvmc_die "no $moddir/modules.dep: run scripts/fetch-kernel.sh"
+[ -z "$oracle" ] || [ -f "$moddir/modules.dep" ] || kvmc_die "no $moddir/modules.dep: run scripts/fetch-kernel.sh"
 [ -f "$ko" ] || kvmc_die "no module $ko"
 [ -f "$tests/TESTS" ] || kvmc_die "no $tests/TESTS (selftests not built?)"
 busybox=$(command -v busybox) || kvmc_die "no busybox (scripts/deps.sh qemu)"
@@ -51,6 +54,8 @@ done
 install -m 0755 "$top/scripts/guest/init" "$stage/init"
 install -m 0755 "$top/scripts/guest/run-tests.sh" "$stage/bin/kvmc-run-tests"
 install -m 0755 "$top/scripts/guest/run-demo.sh" "$stage/bin/kvmc-run-demo"
+install -m 0755 "$top/scripts/guest/run-bench.sh" "$stage/bin/kvmc-run-bench"
+install -m 0755 "$top/scripts/guest/run-debug.sh" "$stage/bin/kvmc-run-debug"
 # Built for the host's own (64-bit) ABI: it must run in every boot.
 ${CC:-gcc} -static -O2 -Wall -o "$stage/bin/kvmc-exec" "$top/scripts/guest/kvmc-exec.c"
 
@@ -58,7 +63,7 @@ ${CC:-gcc} -static -O2 -Wall -o "$stage/bin/kvmc-exec" "$top/scripts/guest/kvmc-
 # dependency closure, deepest last, so load it reversed, then the module.
 norm() { printf '%s\n' "$1" | sed 's,.*/,,; s,\.ko.*$,,; s,-,_,g'; }
 : >"$stage/lib/kvmc/oracle.list"
-for m in $ORACLE_MODULES; do
+for m in $oracle; do
 	want=$(norm "$m")
 	line=$(awk -v want="$want" '{
 		n = $1; sub(/:$/, "", n); sub(/.*\//, "", n); sub(/\.ko.*$/, "", n)
@@ -97,13 +102,14 @@ for name in $(cat "$tests/TESTS"); do
 	done
 done
 touch "$stage/tests/TESTS"
-# Programs that are not tests (the demo) are copied when present.
-for f in "$tests"/kvm_compat_demo_*; do
+# Programs that are not tests (the demo, the benchmark) are copied when
+# present.
+for f in "$tests"/kvm_compat_demo_* "$tests"/compat_bench_*; do
 	[ -f "$f" ] && cp "$f" "$stage/tests/"
 done
 
 expect_oracle=n
-[ -n "$ORACLE_MODULES" ] && expect_oracle=y
+[ -n "$oracle" ] && expect_oracle=y
 cat >"$stage/etc/kvmc.conf" <<EOC
 KVMC_MODE=$mode
 ORACLE_COMPAT=$ORACLE_COMPAT

@@ -4,6 +4,9 @@
 # Boot one test kernel + initramfs under QEMU (TCG) and capture its serial
 # console in a log file:
 #   scripts/qemu-run.sh -k KVER -i INITRD -l LOG [-a "CMDLINE WORDS"] [-T SECONDS]
+#                       [-b IMAGE]
+# -b boots IMAGE (e.g. the debug kernel's bzImage) instead of the cached
+# Debian kernel KVER (-k is then only a label).
 # The guest powers itself off; a guest still running after SECONDS
 # (default $KVMC_BOOT_TIMEOUT or 240) is killed and reported as hung.
 # Appends "### kvmc-host qemu rc=N hung=0|1 seconds=S" to the log; exits 0
@@ -14,20 +17,21 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
-kver='' initrd='' log='' extra='' limit=${KVMC_BOOT_TIMEOUT:-240}
-while getopts k:i:l:a:T: opt; do
+kver='' initrd='' log='' extra='' limit=${KVMC_BOOT_TIMEOUT:-240} kernel=''
+while getopts k:i:l:a:T:b: opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	i) initrd=$OPTARG ;;
 	l) log=$OPTARG ;;
 	a) extra=$OPTARG ;;
 	T) limit=$OPTARG ;;
-	*) kvmc_die "usage: $0 -k KVER -i INITRD -l LOG [-a WORDS] [-T SECONDS]" ;;
+	b) kernel=$OPTARG ;;
+	*) kvmc_die "usage: $0 -k KVER -i INITRD -l LOG [-a WORDS] [-T SECONDS] [-b IMAGE]" ;;
 	esac
 done
 [ -n "$kver" ] && [ -n "$initrd" ] && [ -n "$log" ] ||
-	kvmc_die "usage: $0 -k KVER -i INITRD -l LOG [-a WORDS] [-T SECONDS]"
-kernel="$KVMC_CACHE/kernels/$kver/boot/vmlinuz-$kver"
+	kvmc_die "usage: $0 -k KVER -i INITRD -l LOG [-a WORDS] [-T SECONDS] [-b IMAGE]"
+[ -n "$kernel" ] || kernel="$KVMC_CACHE/kernels/$kver/boot/vmlinuz-$kver"
 [ -f "$kernel" ] || kvmc_die "no $kernel: run scripts/fetch-kernel.sh"
 
 cmdline="console=$CONSOLE panic=-1 quiet loglevel=1 $CMDLINE_EXTRA $extra"
