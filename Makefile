@@ -21,7 +21,8 @@
 #                    ratio R"; exit 0 unless it could not run
 #                    (KVMC_BENCH_ROUNDS, _MS, _BATCHES, _FILTER: see
 #                    scripts/bench.sh and Documentation/bench.rst)
-#   make lint        W=1, sparse, checkpatch, coccinelle, Kconfig: 0 findings
+#   make lint        W=1, sparse, checkpatch, coccinelle, Kconfig; selftests:
+#                    checkpatch, -Werror; shellcheck: 0 findings
 #   make deps        install the Debian packages all of the above need
 #
 # Variables for "make check" (a developer's filters):

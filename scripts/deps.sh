@@ -30,7 +30,7 @@ step_packages() {
 		# ocaml-nox: spatch compiles the OCaml rules of some semantic
 		# patches. kconfig's "conf" comes with the linux-kbuild package
 		# that the 6.12 headers depend on.
-		echo sparse coccinelle ocaml-nox python3 perl \
+		echo sparse coccinelle ocaml-nox python3 perl shellcheck \
 			"linux-headers-$(kvmc_kver 6.12)"
 		;;
 	debug)

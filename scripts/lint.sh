@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# "make lint": static checks of the module sources; zero findings or exit 1.
+# "make lint": static checks of the module, the selftests and the scripts;
+# zero findings or exit 1.
 #   scripts/lint.sh
+# The module:
 #  1. build against every pinned header set, both modes, with W=1 and
 #     sparse (C=2): no "warning:"/"error:" lines;
 #  2. checkpatch.pl --strict on kvm_compat/*.c and include/**/*.h;
@@ -11,8 +13,18 @@
 #  4. Kconfig parsed and resolved by kconfig's "conf";
 #  5. the per-ioctl compat table of Documentation/compat.rst against the
 #     code (scripts/check-compat-table.sh).
-# Checkpatch, the semantic patches and kconfig come from the 6.12 sources
-# (scripts/linux-source.sh) and Debian's linux-kbuild-6.12.
+# The selftests (selftests/, with the guest's scripts/guest/kvmc-exec.c):
+#  6. checkpatch.pl --strict on every *.c and *.h, less the rules for
+#     kernel code that step 6 lists with the reason for each;
+#  7. built as "make selftests" builds them, for every ABI, with -Werror
+#     (-Wall -Wextra), into the lint directory (.cache/selftests is left
+#     alone);
+# The scripts:
+#  8. shellcheck -x (warnings and errors) on scripts/*.sh, scripts/guest/
+#     and selftests/*.sh.
+# Checkpatch, the semantic patches, kconfig and the kselftest headers come
+# from the 6.12 sources (scripts/linux-source.sh) and Debian's
+# linux-kbuild-6.12.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
@@ -47,12 +59,13 @@ if [ "${1:-}" = --cocci-one ]; then
 	exit 0
 fi
 
-# A clean result is remembered for identical inputs (the module sources,
-# this script, the pinned kernels): KVMC_LINT_CACHE=0 forces a full run.
-stamp=$(cd "$top" && find Kbuild Kconfig kvm_compat include scripts/lint.sh \
-	scripts/kernels.conf scripts/check-compat-table.sh Documentation/compat.rst \
-	-type f \( -name '*.[ch]' -o -name 'Kbuild' -o -name 'Kconfig' -o \
-	-name '*.sh' -o -name '*.conf' -o -name '*.rst' \) | LC_ALL=C sort |
+# A clean result is remembered for identical inputs (the module and
+# selftest sources, the scripts, this one among them, the pinned kernels):
+# KVMC_LINT_CACHE=0 forces a full run.
+stamp=$(cd "$top" && find Kbuild Kconfig kvm_compat include selftests scripts \
+	Documentation/compat.rst -type f \( -name '*.[ch]' -o -name 'Kbuild' -o \
+	-name 'Kconfig' -o -name 'Makefile' -o -name '*.sh' -o -name '*.conf' -o \
+	-name '*.rst' -o -path 'scripts/guest/*' \) | LC_ALL=C sort |
 	xargs sha256sum | sha256sum | cut -c1-16)
 if [ "${KVMC_LINT_CACHE:-1}" = 1 ] && [ -f "$KVMC_CACHE/lint-clean.$stamp" ]; then
 	echo "lint: clean (cached: inputs unchanged since the last clean run, $stamp)"
@@ -157,6 +170,85 @@ if "$top/scripts/check-compat-table.sh" | sed 's/^/lint: /'; then
 	echo "lint: ok compat table"
 else
 	finding "compat table"
+fi
+
+# 6. checkpatch on the selftests: userspace C against the uapi headers and
+#    kselftest_harness.h, as the rest of tools/testing/selftests. Ignored,
+#    as rules for kernel code that do not carry over:
+#    PREFER_KERNEL_TYPES  u8..u64 are kernel types; userspace has <stdint.h>.
+#    VOLATILE             volatile-considered-harmful.rst sends kernel code
+#                         to READ_ONCE()/WRITE_ONCE() and atomic_t, which
+#                         userspace does not have; C wants volatile
+#                         sig_atomic_t for what a signal handler sets, and
+#                         the fuzz and stress tests keep what a crashing
+#                         child or another thread must see in volatiles.
+#    ARCH_DEFINES         which ABI a binary is (__i386__, __ILP32__) is what
+#                         the selftests are about; userspace has no CONFIG_.
+#    ENOSYS               a rule for the errno kernel code returns; the tests
+#                         only name the errnos syscalls gave (kvmc_errname()).
+#    MACRO_WITH_FLOW_CONTROL
+#                         kselftest_harness.h's ASSERT_*() and SKIP() leave
+#                         the test from inside a macro by design: so do the
+#                         macros wrapping them (KVMC_OPEN_OR_SKIP()) and
+#                         those defining main(), as TEST_HARNESS_MAIN does.
+#    MACRO_ARG_REUSE      (a --strict check) the test macros are given
+#                         fixture fields and constants, and padding_test's
+#                         FIELD() a member name that both offsetof() and
+#                         sizeof() need.
+ksft_ignore=PREFER_KERNEL_TYPES,VOLATILE,ARCH_DEFINES,ENOSYS
+ksft_ignore=$ksft_ignore,MACRO_WITH_FLOW_CONTROL,MACRO_ARG_REUSE
+ksft_files=$(cd "$top" && find selftests scripts/guest -name '*.[ch]' |
+	LC_ALL=C sort)
+# shellcheck disable=SC2086
+if (cd "$top" && "$src/scripts/checkpatch.pl" --strict --no-tree --quiet \
+	--show-types --ignore "$ksft_ignore" -f $ksft_files); then
+	echo "lint: ok checkpatch --strict selftests" \
+		"($(echo "$ksft_files" | wc -l) files)"
+else
+	finding "checkpatch selftests"
+fi
+# (checkpatch leaves a cache of include/'s CamelCase words here when it
+# meets one)
+rm -f "$top"/.checkpatch-camelcase.*
+
+# 7. The selftests, -Werror, every ABI of this architecture.
+sb="$work/selftests"
+if ! make -C "$top/selftests" -j"$(nproc)" OUTPUT="$sb" \
+	KSFT_DIR="$src/tools/testing/selftests" USERCFLAGS=-Werror \
+	>"$sb.log" 2>&1; then
+	grep -E 'warning:|error:' "$sb.log" || tail -n 20 "$sb.log"
+	finding "selftests build -Werror"
+else
+	unbuilt=
+	for abi in $ABIS_ALL; do
+		while read -r t; do
+			if [ ! -x "$sb/${t}_$abi" ]; then
+				unbuilt="$unbuilt $abi"
+				break
+			fi
+		done <"$sb/TESTS"
+	done
+	if [ -n "$unbuilt" ]; then
+		grep '^Warning' "$sb.log" || :
+		finding "selftests build: no binaries for ABI(s)$unbuilt"
+	else
+		echo "lint: ok selftests build -Werror (ABIs $ABIS_ALL)"
+	fi
+fi
+
+# 8. shellcheck: its info and style notes are advice (some flag idioms used
+#    here on purpose, e.g. the words of /proc/cmdline); -x follows what the
+#    scripts source.
+shfiles=$(cd "$top" && for f in scripts/*.sh scripts/guest/* selftests/*.sh; do
+	if [ "${f%.sh}" != "$f" ] || head -n1 "$f" | grep -q '^#!.*sh'; then
+		echo "$f"
+	fi
+done)
+# shellcheck disable=SC2086
+if (cd "$top" && shellcheck -x -S warning $shfiles); then
+	echo "lint: ok shellcheck ($(echo "$shfiles" | wc -l) files)"
+else
+	finding shellcheck
 fi
 
 if [ -n "$failed" ]; then

@@ -17,6 +17,7 @@
  *
  *   dirty_log_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -60,19 +61,20 @@ FIXTURE_TEARDOWN(dirty)
 	kvmc_guest_destroy(&self->g);
 }
 
-/* Slot LOG_SLOT at LOG_GPA with dirty logging. */
-static int add_log_slot(FIXTURE_DATA(dirty) *self, size_t npages)
+/* Slot LOG_SLOT at LOG_GPA of @vm with dirty logging, backed by *@mem. */
+static int add_log_slot(int vm, size_t npages, uint8_t **mem)
 {
-	self->npages = npages;
-	self->mem = kvmc_map_pages(npages);
-	if (!self->mem)
+	*mem = kvmc_map_pages(npages);
+	if (!*mem)
 		return -ENOMEM;
-	return kvmc_set_region(self->g.vm, LOG_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
-			       LOG_GPA, npages * PG, KVMC_HVA(self->mem));
+	return kvmc_set_region(vm, LOG_SLOT, KVM_MEM_LOG_DIRTY_PAGES, LOG_GPA,
+			       npages * PG, KVMC_HVA(*mem));
 }
 
 #define ADD_LOG_SLOT(n) do {						\
-	int __r = add_log_slot(self, (n));				\
+	int __r;							\
+	self->npages = (n);						\
+	__r = add_log_slot(self->g.vm, self->npages, &self->mem);	\
 	ASSERT_EQ(0, __r) TH_LOG("log slot: %s", kvmc_errname(-__r));	\
 } while (0)
 
@@ -84,14 +86,14 @@ static int add_log_slot(FIXTURE_DATA(dirty) *self, size_t npages)
 } while (0)
 
 /*
- * Run guest code that stores @val to each page of @pages (page numbers in
- * the log slot), with DS at the slot's page @pages[0] & ~15 so that every
- * page is in reach of a 16-bit offset; the pages must lie within 16 of
- * each other.
+ * Run guest code in @g that stores @val to each page of @pages (page
+ * numbers in the log slot, mapped at @mem), with DS at the slot's page
+ * @pages[0] & ~15 so that every page is in reach of a 16-bit offset; the
+ * pages must lie within 16 of each other.
  */
 static void dirty_pages(struct __test_metadata *_metadata,
-			FIXTURE_DATA(dirty) *self, const unsigned int *pages,
-			size_t n, uint8_t val)
+			struct kvmc_guest *g, const uint8_t *mem,
+			const unsigned int *pages, size_t n, uint8_t val)
 {
 	uint8_t code[64];
 	unsigned int base = pages[0] & ~15U;
@@ -112,20 +114,20 @@ static void dirty_pages(struct __test_metadata *_metadata,
 		code[len++] = off >> 8;
 	}
 	code[len++] = 0xf4;			/* hlt */
-	r = kvmc_guest_load(&self->g, KVMC_CODE_GPA, code, len);
+	r = kvmc_guest_load(g, KVMC_CODE_GPA, code, len);
 	ASSERT_EQ(0, r);
-	ASSERT_EQ(0, kvmc_set_real_seg(self->g.vcpu, KVMC_SEG_DS,
+	ASSERT_EQ(0, kvmc_set_real_seg(g->vcpu, KVMC_SEG_DS,
 				       LOG_DS + base * (PG >> 4)));
-	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	KVMC_RUN_EXPECT(g, KVM_EXIT_HLT);
 	for (i = 0; i < n; i++)
-		ASSERT_EQ(val, self->mem[pages[i] * PG +
-					 ((pages[i] * 0x10) & 0xff0)])
+		ASSERT_EQ(val, mem[pages[i] * PG + ((pages[i] * 0x10) & 0xff0)])
 			TH_LOG("page %u", pages[i]);
 }
 
 #define DIRTY(...) do {							\
 	static const unsigned int __p[] = { __VA_ARGS__ };		\
-	dirty_pages(_metadata, self, __p, ARRAY_SIZE(__p), 0x5a);	\
+	dirty_pages(_metadata, &self->g, self->mem, __p,		\
+		    ARRAY_SIZE(__p), 0x5a);				\
 } while (0)
 
 /* KVM_GET_DIRTY_LOG into self->bm (pre-filled with 0xff). */
@@ -145,12 +147,12 @@ static void dirty_pages(struct __test_metadata *_metadata,
 	EXPECT_EQ(~0ULL, self->bm[3]);					\
 } while (0)
 
-static int clear_log(FIXTURE_DATA(dirty) *self, uint64_t first,
-		     uint32_t num, uint64_t w0, uint64_t w1)
+static int clear_log(int vm, uint64_t first, uint32_t num, uint64_t w0,
+		     uint64_t w1)
 {
 	uint64_t bm[2] = { w0, w1 };
 
-	return kvmc_clear_dirty_log(self->g.vm, LOG_SLOT, first, num, bm);
+	return kvmc_clear_dirty_log(vm, LOG_SLOT, first, num, bm);
 }
 
 TEST_F(dirty, caps)
@@ -380,11 +382,11 @@ TEST_F(dirty, manual_protect)
 	GET_LOG();
 	EXPECT_LOG(0x5, 1);
 
-	ASSERT_EQ(0, clear_log(self, 0, LOG_PAGES, 0x1, 0));
+	ASSERT_EQ(0, clear_log(self->g.vm, 0, LOG_PAGES, 0x1, 0));
 	GET_LOG();
 	EXPECT_LOG(0x4, 1);
 	/* Bits for clean pages and beyond the slot do no harm. */
-	ASSERT_EQ(0, clear_log(self, 0, LOG_PAGES, ~0ULL, ~0ULL));
+	ASSERT_EQ(0, clear_log(self->g.vm, 0, LOG_PAGES, ~0ULL, ~0ULL));
 	GET_LOG();
 	EXPECT_LOG(0, 0);
 
@@ -407,10 +409,10 @@ TEST_F(dirty, initially_set)
 	GET_LOG();
 	EXPECT_LOG(~0ULL, 1);
 
-	ASSERT_EQ(0, clear_log(self, 0, 64, ~0ULL, 0));
+	ASSERT_EQ(0, clear_log(self->g.vm, 0, 64, ~0ULL, 0));
 	GET_LOG();
 	EXPECT_LOG(0, 1);
-	ASSERT_EQ(0, clear_log(self, 64, 1, 1, 0));
+	ASSERT_EQ(0, clear_log(self->g.vm, 64, 1, 1, 0));
 	GET_LOG();
 	EXPECT_LOG(0, 0);
 
@@ -424,7 +426,7 @@ TEST_F(dirty, clear_without_manual_protect)
 {
 	ADD_LOG_SLOT(LOG_PAGES);
 	DIRTY(1, 4, 6);
-	ASSERT_EQ(0, clear_log(self, 0, LOG_PAGES, 0x10, 0));
+	ASSERT_EQ(0, clear_log(self->g.vm, 0, LOG_PAGES, 0x10, 0));
 	GET_LOG();
 	EXPECT_LOG(0x42, 0);
 }
@@ -439,9 +441,9 @@ TEST_F(dirty, clear_rules)
 	ADD_LOG_SLOT(LOG_PAGES);
 
 	/* first_page must be a multiple of 64. */
-	EXPECT_EQ(-EINVAL, clear_log(self, 1, 64, 0, 0));
-	EXPECT_EQ(-EINVAL, clear_log(self, 63, 1, 0, 0));
-	EXPECT_EQ(-EINVAL, clear_log(self, 65, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 1, 64, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 63, 1, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 65, 0, 0, 0));
 	/* ... checked before the slot is looked up ... */
 	EXPECT_EQ(-EINVAL, kvmc_clear_dirty_log(self->g.vm, 0, 1, 0, bm));
 	EXPECT_EQ(-EINVAL, kvmc_clear_dirty_log(self->g.vm, 3, 1, 0, bm));
@@ -450,18 +452,18 @@ TEST_F(dirty, clear_rules)
 	EXPECT_EQ(-EINVAL, kvmc_clear_dirty_log(self->g.vm, nr, 0, 64, bm));
 	EXPECT_EQ(-EINVAL, kvmc_clear_dirty_log(self->g.vm, nr, 1, 64, bm));
 	/* ... and the range after it. */
-	EXPECT_EQ(-EINVAL, clear_log(self, 128, 0, 0, 0));
-	EXPECT_EQ(-EINVAL, clear_log(self, 1ULL << 32, 0, 0, 0));
-	EXPECT_EQ(-EINVAL, clear_log(self, 64, 2, 0, 0));
-	EXPECT_EQ(-EINVAL, clear_log(self, 0, 66, 0, 0));
-	EXPECT_EQ(-EINVAL, clear_log(self, 0, ~0U, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 128, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 1ULL << 32, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 64, 2, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 0, 66, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 0, ~0U, 0, 0));
 	/* num_pages: a multiple of 64 unless it reaches the slot's end. */
-	EXPECT_EQ(-EINVAL, clear_log(self, 0, 63, 0, 0));
-	EXPECT_EQ(-EINVAL, clear_log(self, 0, 1, 0, 0));
-	EXPECT_EQ(0, clear_log(self, 0, 64, 0, 0));
-	EXPECT_EQ(0, clear_log(self, 0, 65, 0, 0));
-	EXPECT_EQ(0, clear_log(self, 64, 1, 0, 0));
-	EXPECT_EQ(0, clear_log(self, 64, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 0, 63, 0, 0));
+	EXPECT_EQ(-EINVAL, clear_log(self->g.vm, 0, 1, 0, 0));
+	EXPECT_EQ(0, clear_log(self->g.vm, 0, 64, 0, 0));
+	EXPECT_EQ(0, clear_log(self->g.vm, 0, 65, 0, 0));
+	EXPECT_EQ(0, clear_log(self->g.vm, 64, 1, 0, 0));
+	EXPECT_EQ(0, clear_log(self->g.vm, 64, 0, 0, 0));
 	/* Nothing to copy for 0 pages: the bitmap is not read. */
 	EXPECT_EQ(0, kvmc_clear_dirty_log(self->g.vm, LOG_SLOT, 0, 0, NULL));
 	EXPECT_EQ(-EFAULT, kvmc_clear_dirty_log(self->g.vm, LOG_SLOT, 0, 64,
@@ -495,7 +497,7 @@ TEST_F(dirty, clear_second_word)
 						LOG_PAGES, edge + PG - 8));
 	GET_LOG();
 	EXPECT_LOG(~0ULL, 0);
-	ASSERT_EQ(0, clear_log(self, 0, 64, 0x8000000000000001ULL, 0));
+	ASSERT_EQ(0, clear_log(self->g.vm, 0, 64, 0x8000000000000001ULL, 0));
 	GET_LOG();
 	EXPECT_LOG(0x7ffffffffffffffeULL, 0);
 	munmap(edge, PG);
@@ -515,13 +517,13 @@ struct clear_log_raw {
 	uint64_t bitmap;	/* union { dirty_bitmap; padding2; } */
 };
 
-_Static_assert(sizeof(struct dirty_log_raw) == sizeof(struct kvm_dirty_log),
-	       "kvm_dirty_log");
-_Static_assert(sizeof(struct clear_log_raw) ==
-	       sizeof(struct kvm_clear_dirty_log), "kvm_clear_dirty_log");
+static_assert(sizeof(struct dirty_log_raw) == sizeof(struct kvm_dirty_log),
+	      "kvm_dirty_log");
+static_assert(sizeof(struct clear_log_raw) ==
+	      sizeof(struct kvm_clear_dirty_log), "kvm_clear_dirty_log");
 /* Same ioctl numbers in every ABI: ia32 and x32 use the native ones. */
-_Static_assert(KVM_GET_DIRTY_LOG == 0x4010ae42, "KVM_GET_DIRTY_LOG");
-_Static_assert(KVM_CLEAR_DIRTY_LOG == 0xc018aec0, "KVM_CLEAR_DIRTY_LOG");
+static_assert(KVM_GET_DIRTY_LOG == 0x4010ae42, "KVM_GET_DIRTY_LOG");
+static_assert(KVM_CLEAR_DIRTY_LOG == 0xc018aec0, "KVM_CLEAR_DIRTY_LOG");
 
 /* padding1 is never looked at. */
 TEST_F(dirty, get_padding1_ignored)

@@ -73,7 +73,9 @@ static void child_probe(int sys, int vm, int vcpu, struct child_result *r)
 	r->ext_vm = kvmc_check_ext(vm, KVM_CAP_USER_MEMORY);
 	r->create_vcpu = kvmc_create_vcpu(vm, 1);
 	r->get_regs = kvmc_ioctl(vcpu, KVM_GET_REGS, (unsigned long)&regs);
-	r->own_vm = r->own_memslot = r->own_regs = NOT_RUN;
+	r->own_vm = NOT_RUN;
+	r->own_memslot = NOT_RUN;
+	r->own_regs = NOT_RUN;
 	own_vm_probe(sys, r);
 }
 
@@ -147,7 +149,7 @@ static bool ia32_disabled_on_cmdline(void)
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n > 0 ? n : 0] = '\0';
-	return strstr(buf, "ia32_emulation=0") != NULL;
+	return strstr(buf, "ia32_emulation=0");
 }
 
 /* fd_passing_test_<suffix> in the directory of this binary. */
@@ -229,7 +231,7 @@ static int read_result(int fd, struct child_result *r)
 
 FIXTURE(pass)
 {
-	int sys, vm, vcpu;
+	struct kvmc_vcpu_fds fds;
 	char child[PATH_MAX];
 };
 
@@ -252,7 +254,7 @@ FIXTURE_VARIANT_ADD(pass, x32)
 
 FIXTURE_SETUP(pass)
 {
-	self->sys = self->vm = self->vcpu = -1;
+	kvmc_vcpu_fds_init(&self->fds);
 	if (kvmc_is_compat_abi())
 		SKIP(return, "only the 64-bit binary hands out fds");
 	if (sibling_path(variant->suffix, self->child, sizeof(self->child)))
@@ -264,29 +266,12 @@ FIXTURE_SETUP(pass)
 
 FIXTURE_TEARDOWN(pass)
 {
-	if (self->vcpu >= 0)
-		close(self->vcpu);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->sys >= 0)
-		close(self->sys);
+	kvmc_vcpu_fds_close(&self->fds);
 }
 
-/* The VM and vCPU the 64-bit owner hands out; self->sys is open. */
-static void create_vm_vcpu(struct __test_metadata *_metadata,
-			   FIXTURE_DATA(pass) *self)
-{
-	self->vm = kvmc_create_vm(self->sys);
-	ASSERT_LE(0, self->vm) TH_LOG("KVM_CREATE_VM: %s",
-				      kvmc_errname(-self->vm));
-	self->vcpu = kvmc_create_vcpu(self->vm, 0);
-	ASSERT_LE(0, self->vcpu) TH_LOG("KVM_CREATE_VCPU: %s",
-					kvmc_errname(-self->vcpu));
-}
-
-static void check_result(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(pass) *self, const char *abi,
-			 const struct child_result *r)
+/* @r: what child @abi got from the owner's fds; @owner_vm must be unharmed. */
+static void check_result(struct __test_metadata *_metadata, int owner_vm,
+			 const char *abi, const struct child_result *r)
 {
 	TH_LOG("[%s] " RESULT_FMT, abi, r->api, r->ext_vm, r->create_vcpu,
 	       r->get_regs, r->own_vm, r->own_memslot, r->own_regs);
@@ -308,8 +293,8 @@ static void check_result(struct __test_metadata *_metadata,
 		EXPECT_EQ(NOT_RUN, r->own_regs);
 	}
 	/* The owner's VM is unharmed: vCPU 1 is still free and creatable. */
-	EXPECT_EQ(1, kvmc_check_ext(self->vm, KVM_CAP_USER_MEMORY));
-	EXPECT_LE(0, kvmc_create_vcpu(self->vm, 1));
+	EXPECT_EQ(1, kvmc_check_ext(owner_vm, KVM_CAP_USER_MEMORY));
+	EXPECT_LE(0, kvmc_create_vcpu(owner_vm, 1));
 }
 
 static void check_exit(struct __test_metadata *_metadata, pid_t pid)
@@ -321,7 +306,12 @@ static void check_exit(struct __test_metadata *_metadata, pid_t pid)
 		TH_LOG("child status %#x", status);
 }
 
-#define FD_ARG(buf, fd) (snprintf(buf, sizeof(buf), "%d", fd), buf)
+/* @fd as a decimal argument in @buf (16 bytes). */
+static char *fd_arg(char buf[16], int fd)
+{
+	snprintf(buf, 16, "%d", fd);
+	return buf;
+}
 
 TEST_F_TIMEOUT(pass, across_exec, 120)
 {
@@ -330,14 +320,16 @@ TEST_F_TIMEOUT(pass, across_exec, 120)
 	int out[2];
 	pid_t pid;
 
-	KVMC_OPEN_OR_SKIP(self->sys);
-	create_vm_vcpu(_metadata, self);
+	KVMC_OPEN_OR_SKIP(self->fds.sys);
+	KVMC_VCPU_FDS_CREATE(&self->fds);
 	ASSERT_EQ(0, pipe2(out, O_CLOEXEC));
 	{
-		char *argv[] = { self->child, "--child-exec",
-			FD_ARG(a_sys, self->sys), FD_ARG(a_vm, self->vm),
-			FD_ARG(a_vcpu, self->vcpu), FD_ARG(a_out, out[1]), NULL };
-		int keep[] = { self->sys, self->vm, self->vcpu, out[1] };
+		char *const argv[] = { self->child, "--child-exec",
+			fd_arg(a_sys, self->fds.sys), fd_arg(a_vm, self->fds.vm),
+			fd_arg(a_vcpu, self->fds.vcpu), fd_arg(a_out, out[1]),
+			NULL };
+		int keep[] = { self->fds.sys, self->fds.vm, self->fds.vcpu,
+			       out[1] };
 
 		pid = spawn(argv, keep, 4);
 	}
@@ -347,7 +339,7 @@ TEST_F_TIMEOUT(pass, across_exec, 120)
 	EXPECT_EQ(0, read_result(out[0], &r)) TH_LOG("no result from child");
 	close(out[0]);
 	check_exit(_metadata, pid);
-	check_result(_metadata, self, variant->abi, &r);
+	check_result(_metadata, self->fds.vm, variant->abi, &r);
 }
 
 static int send_fds(int sock, const int fds[NR_FDS])
@@ -376,11 +368,11 @@ TEST_F_TIMEOUT(pass, over_scm_rights, 120)
 	int sv[2];
 	pid_t pid;
 
-	KVMC_OPEN_OR_SKIP(self->sys);
+	KVMC_OPEN_OR_SKIP(self->fds.sys);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	{
-		char *argv[] = { self->child, "--child-sock",
-			FD_ARG(a_sock, sv[1]), NULL };
+		char *const argv[] = { self->child, "--child-sock",
+			fd_arg(a_sock, sv[1]), NULL };
 
 		pid = spawn(argv, &sv[1], 1);
 	}
@@ -389,16 +381,17 @@ TEST_F_TIMEOUT(pass, over_scm_rights, 120)
 				 kvmc_errname(-pid));
 	/* The compat process is up and running before the VM exists. */
 	ASSERT_EQ(1, read(sv[0], &ready, 1));
-	create_vm_vcpu(_metadata, self);
+	KVMC_VCPU_FDS_CREATE(&self->fds);
 	{
-		int fds[NR_FDS] = { self->sys, self->vm, self->vcpu };
+		int fds[NR_FDS] = { self->fds.sys, self->fds.vm,
+				    self->fds.vcpu };
 
 		ASSERT_EQ(0, send_fds(sv[0], fds));
 	}
 	EXPECT_EQ(0, read_result(sv[0], &r)) TH_LOG("no result from child");
 	close(sv[0]);
 	check_exit(_metadata, pid);
-	check_result(_metadata, self, variant->abi, &r);
+	check_result(_metadata, self->fds.vm, variant->abi, &r);
 }
 
 /*
@@ -408,7 +401,7 @@ TEST_F_TIMEOUT(pass, over_scm_rights, 120)
 TEST(ia32_exec_refused)
 {
 	char child[PATH_MAX];
-	char *argv[] = { child, "--child-sock", "-1", NULL };
+	char *const argv[] = { child, "--child-sock", "-1", NULL };
 	pid_t pid;
 
 	if (kvmc_is_compat_abi())

@@ -282,7 +282,7 @@ static const struct fz_ioc fz_table[] = {
 #undef C
 #undef D
 
-#define FZ_NR_IOCS	(sizeof(fz_table) / sizeof(fz_table[0]))
+#define FZ_NR_IOCS	ARRAY_SIZE(fz_table)
 
 /*
  * The fuzzer's memory. The arena is where every pointer it hands to the
@@ -386,7 +386,7 @@ static bool fz_errno_allowed(int e)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(fuzz_errnos) / sizeof(fuzz_errnos[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(fuzz_errnos); i++)
 		if (fuzz_errnos[i] == e)
 			return true;
 	return false;
@@ -511,7 +511,7 @@ static void fz_describe_call(const struct fz_shared *sh, char *buf, size_t len)
 		 fz_place_names[sh->place], sh->off);
 }
 
-static void __attribute__((format(printf, 2, 3), noreturn))
+static void __printf(2, 3) __noreturn
 fz_fail(struct fz *z, const char *fmt, ...)
 {
 	char call[512];
@@ -540,7 +540,7 @@ static const uint64_t fz_boundary[] = {
 	0xfffffffffffffffeULL, 0xffffffffffffffffULL,
 };
 
-#define FZ_NR_BOUNDARY	(sizeof(fz_boundary) / sizeof(fz_boundary[0]))
+#define FZ_NR_BOUNDARY	ARRAY_SIZE(fz_boundary)
 
 static uint64_t fz_boundary_value(struct fz *z)
 {
@@ -686,7 +686,7 @@ static uint32_t fz_slot(struct fz *z)
 	};
 
 	if (fz_below(z, 4))
-		return slots[fz_below(z, sizeof(slots) / sizeof(slots[0]))];
+		return slots[fz_below(z, ARRAY_SIZE(slots))];
 	return (uint32_t)fz_rand(z);
 }
 
@@ -803,7 +803,7 @@ static uint64_t fz_count(struct fz *z)
 	};
 
 	if (fz_below(z, 3))
-		return counts[fz_below(z, sizeof(counts) / sizeof(counts[0]))];
+		return counts[fz_below(z, ARRAY_SIZE(counts))];
 	return fz_below(z, 2) ? fz_below(z, 32) : fz_rand(z);
 }
 
@@ -1275,7 +1275,7 @@ static unsigned int fz_random_cmd(struct fz *z)
 		type = KVMIO;
 		break;
 	case 3:
-		type = types[fz_below(z, sizeof(types) / sizeof(types[0]))];
+		type = types[fz_below(z, ARRAY_SIZE(types))];
 		break;
 	default:
 		return (unsigned int)fz_rand(z);
@@ -1731,6 +1731,11 @@ static int fz_run_batch(struct fz_shared *sh, uint64_t seed, uint32_t batch,
 	return -1;
 }
 
+#define FZ_STATS_FMT \
+	"%u batches, %llu calls, %llu returned >= 0, %llu expected faults, %llu words checked; errnos%s"
+#define FZ_TSC_KHZ_FMT \
+	"upstream quirk: %llu KVM_GET_TSC_KHZ answers of 0xfffff001 or more (set by KVM_SET_TSC_KHZ) came back as -1 and an errno"
+
 static void fz_log_stats(struct __test_metadata *_metadata,
 			 const struct fz_shared *sh)
 {
@@ -1744,13 +1749,12 @@ static void fz_log_stats(struct __test_metadata *_metadata,
 				      kvmc_errname(e),
 				      (unsigned long long)sh->errs[e]);
 	line[n < sizeof(line) ? n : 0] = '\0';
-	TH_LOG("%u batches, %llu calls, %llu returned >= 0, %llu expected faults, %llu words checked; errnos%s",
-	       sh->batches, (unsigned long long)sh->calls,
+	TH_LOG(FZ_STATS_FMT, sh->batches, (unsigned long long)sh->calls,
 	       (unsigned long long)sh->ok,
 	       (unsigned long long)sh->faults_expected,
 	       (unsigned long long)sh->kernel_checks, line);
 	if (sh->tsc_khz_ambiguous)
-		TH_LOG("upstream quirk: %llu KVM_GET_TSC_KHZ answers of 0xfffff001 or more (set by KVM_SET_TSC_KHZ) came back as -1 and an errno",
+		TH_LOG(FZ_TSC_KHZ_FMT,
 		       (unsigned long long)sh->tsc_khz_ambiguous);
 }
 
@@ -1812,6 +1816,10 @@ FIXTURE_TEARDOWN(fuzz)
 {
 }
 
+/* How to run a failing batch again, alone. */
+#define FZ_REPLAY_FMT \
+	"replay: KVMC_FUZZ_SEED=%#llx KVMC_FUZZ_BATCH=%u KVMC_FUZZ_VERBOSE=1 ioctl_fuzz_test_%s %s -t random_calls"
+
 TEST_F_TIMEOUT(fuzz, random_calls, 150)
 {
 	uint64_t iters = kvmc_env_u64("KVMC_FUZZ_ITERS", FUZZ_DEFAULT_ITERS);
@@ -1849,8 +1857,7 @@ TEST_F_TIMEOUT(fuzz, random_calls, 150)
 		if (fz_run_batch(sh, self->seed, b, n, &deadline, verbose, why,
 				 sizeof(why))) {
 			fz_log_stats(_metadata, sh);
-			TH_LOG("replay: KVMC_FUZZ_SEED=%#llx KVMC_FUZZ_BATCH=%u KVMC_FUZZ_VERBOSE=1 ioctl_fuzz_test_%s %s -t random_calls",
-			       (unsigned long long)self->seed, b,
+			TH_LOG(FZ_REPLAY_FMT, (unsigned long long)self->seed, b,
 			       kvmc_abi_suffix(), kvmc_device());
 			ASSERT_TRUE(false) TH_LOG("%s", why);
 		}
@@ -1895,7 +1902,7 @@ static void *race_worker(void *arg)
 	int i, ret;
 
 	for (i = 0; i < RACE_CALLS; i++) {
-		cmd = race_cmds[kvmc_rng_below(&rng, sizeof(race_cmds) / sizeof(race_cmds[0]))];
+		cmd = race_cmds[kvmc_rng_below(&rng, ARRAY_SIZE(race_cmds))];
 		memset(buf, 0, sizeof(buf));
 		if (cmd == KVM_SET_SIGNAL_MASK) {
 			/* len 8, nothing blocked */
@@ -1917,7 +1924,7 @@ static void *race_worker(void *arg)
 			r->bad_errno = errno;
 			r->bad_cmd = cmd;
 		}
-		if (ret > 2 && (cmd == KVM_CREATE_VCPU) && fcntl(ret, F_GETFD) >= 0)
+		if (ret > 2 && cmd == KVM_CREATE_VCPU && fcntl(ret, F_GETFD) >= 0)
 			close(ret);
 		__atomic_add_fetch(&r->calls, 1, __ATOMIC_RELAXED);
 	}

@@ -48,10 +48,7 @@ static const char *res(int r)
 	return buf;
 }
 
-static void say(const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(const char *what, const char *fmt, ...)
+static __printf(2, 3) void say(const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -169,15 +166,22 @@ static int demo_inherited(char **argv)
 static int exec_sibling(const char *suffix, int sys, int vm, int vcpu)
 {
 	char path[PATH_MAX], a_sys[16], a_vm[16], a_vcpu[16];
-	char *argv[] = { path, "--fds-from", "x86_64", a_sys, a_vm, a_vcpu, NULL };
+	char *const argv[] = { path, "--fds-from", "x86_64", a_sys, a_vm,
+			       a_vcpu, NULL };
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	char *abi;
 	int status;
 	pid_t pid;
 
 	if (n <= 0)
 		return 1;
 	path[n] = '\0';
-	strcpy(strrchr(path, '_') + 1, suffix);
+	/* kvm_compat_demo_64 -> kvm_compat_demo_<suffix> */
+	abi = strrchr(path, '_');
+	if (!abi)
+		return 1;
+	abi++;
+	snprintf(abi, sizeof(path) - (abi - path), "%s", suffix);
 	if (access(path, X_OK)) {
 		printf("[x86_64] %s: not built, skipped\n", path);
 		return 0;

@@ -86,40 +86,44 @@ const char *kvmc_abi_suffix(void)
 #endif
 }
 
-#define ERRNAME(e) case e: return #e
+#define ERRNAME(e) \
+	[e] = #e
+
+static const char * const kvmc_errnames[] = {
+	ERRNAME(EPERM),
+	ERRNAME(ENOENT),
+	ERRNAME(EINTR),
+	ERRNAME(EIO),
+	ERRNAME(ENXIO),
+	ERRNAME(E2BIG),
+	ERRNAME(ENOEXEC),
+	ERRNAME(EBADF),
+	ERRNAME(EAGAIN),
+	ERRNAME(ENOMEM),
+	ERRNAME(EACCES),
+	ERRNAME(EFAULT),
+	ERRNAME(EBUSY),
+	ERRNAME(EEXIST),
+	ERRNAME(ENODEV),
+	ERRNAME(EINVAL),
+	ERRNAME(EMFILE),
+	ERRNAME(ENOTTY),
+	ERRNAME(ENOSPC),
+	ERRNAME(ERANGE),
+	ERRNAME(ENOSYS),
+	ERRNAME(EOPNOTSUPP),
+	ERRNAME(EOVERFLOW),
+};
 
 const char *kvmc_errname(int err)
 {
 	static char buf[32];
 
-	switch (err) {
-	ERRNAME(EPERM);
-	ERRNAME(ENOENT);
-	ERRNAME(EINTR);
-	ERRNAME(EIO);
-	ERRNAME(ENXIO);
-	ERRNAME(E2BIG);
-	ERRNAME(ENOEXEC);
-	ERRNAME(EBADF);
-	ERRNAME(EAGAIN);
-	ERRNAME(ENOMEM);
-	ERRNAME(EACCES);
-	ERRNAME(EFAULT);
-	ERRNAME(EBUSY);
-	ERRNAME(EEXIST);
-	ERRNAME(ENODEV);
-	ERRNAME(EINVAL);
-	ERRNAME(EMFILE);
-	ERRNAME(ENOTTY);
-	ERRNAME(ENOSPC);
-	ERRNAME(ERANGE);
-	ERRNAME(ENOSYS);
-	ERRNAME(EOPNOTSUPP);
-	ERRNAME(EOVERFLOW);
-	default:
-		snprintf(buf, sizeof(buf), "errno %d", err);
-		return buf;
-	}
+	if (err > 0 && (size_t)err < ARRAY_SIZE(kvmc_errnames) &&
+	    kvmc_errnames[err])
+		return kvmc_errnames[err];
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
 }
 
 const char *kvmc_open_skip_reason(int err)
@@ -204,6 +208,38 @@ int kvmc_nr_address_spaces(int vm_fd)
 	return r > 0 ? r : 1;
 }
 
+void kvmc_vcpu_fds_init(struct kvmc_vcpu_fds *f)
+{
+	f->sys = -1;
+	f->vm = -1;
+	f->vcpu = -1;
+}
+
+int kvmc_vcpu_fds_create(struct kvmc_vcpu_fds *f)
+{
+	int fd = kvmc_create_vm(f->sys);
+
+	if (fd < 0)
+		return fd;
+	f->vm = fd;
+	fd = kvmc_create_vcpu(f->vm, 0);
+	if (fd < 0)
+		return fd;
+	f->vcpu = fd;
+	return 0;
+}
+
+void kvmc_vcpu_fds_close(struct kvmc_vcpu_fds *f)
+{
+	if (f->vcpu >= 0)
+		close(f->vcpu);
+	if (f->vm >= 0)
+		close(f->vm);
+	if (f->sys >= 0)
+		close(f->sys);
+	kvmc_vcpu_fds_init(f);
+}
+
 struct kvm_run *kvmc_map_run(int sys_fd, int vcpu_fd, size_t *size)
 {
 	int sz = ioctl(sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -274,7 +310,7 @@ int kvmc_guest_create(struct kvmc_guest *g, int sys, size_t npages)
 
 	memset(g, 0, sizeof(*g));
 	g->sys = sys;
-	g->vm = g->vcpu = -1;
+	g->vcpu = -1;
 	g->vm = kvmc_create_vm(sys);
 	if (g->vm < 0)
 		return g->vm;
@@ -318,7 +354,9 @@ void kvmc_guest_destroy(struct kvmc_guest *g)
 		close(g->sys);
 	g->run = NULL;
 	g->mem = NULL;
-	g->sys = g->vm = g->vcpu = -1;
+	g->sys = -1;
+	g->vm = -1;
+	g->vcpu = -1;
 }
 
 int kvmc_guest_load(struct kvmc_guest *g, uint64_t gpa, const void *code,
@@ -330,32 +368,35 @@ int kvmc_guest_load(struct kvmc_guest *g, uint64_t gpa, const void *code,
 	return kvmc_set_rip(g->vcpu, gpa);
 }
 
-#define EXITNAME(e) case e: return #e
+#define EXITNAME(e) \
+	[e] = #e
+
+static const char * const kvmc_exit_names[] = {
+	EXITNAME(KVM_EXIT_UNKNOWN),
+	EXITNAME(KVM_EXIT_EXCEPTION),
+	EXITNAME(KVM_EXIT_IO),
+	EXITNAME(KVM_EXIT_HYPERCALL),
+	EXITNAME(KVM_EXIT_DEBUG),
+	EXITNAME(KVM_EXIT_HLT),
+	EXITNAME(KVM_EXIT_MMIO),
+	EXITNAME(KVM_EXIT_IRQ_WINDOW_OPEN),
+	EXITNAME(KVM_EXIT_SHUTDOWN),
+	EXITNAME(KVM_EXIT_FAIL_ENTRY),
+	EXITNAME(KVM_EXIT_INTR),
+	EXITNAME(KVM_EXIT_INTERNAL_ERROR),
+	EXITNAME(KVM_EXIT_SYSTEM_EVENT),
+	EXITNAME(KVM_EXIT_X86_RDMSR),
+	EXITNAME(KVM_EXIT_X86_WRMSR),
+};
 
 const char *kvmc_exit_name(uint32_t reason)
 {
 	static char buf[32];
 
-	switch (reason) {
-	EXITNAME(KVM_EXIT_UNKNOWN);
-	EXITNAME(KVM_EXIT_EXCEPTION);
-	EXITNAME(KVM_EXIT_IO);
-	EXITNAME(KVM_EXIT_HYPERCALL);
-	EXITNAME(KVM_EXIT_DEBUG);
-	EXITNAME(KVM_EXIT_HLT);
-	EXITNAME(KVM_EXIT_MMIO);
-	EXITNAME(KVM_EXIT_IRQ_WINDOW_OPEN);
-	EXITNAME(KVM_EXIT_SHUTDOWN);
-	EXITNAME(KVM_EXIT_FAIL_ENTRY);
-	EXITNAME(KVM_EXIT_INTR);
-	EXITNAME(KVM_EXIT_INTERNAL_ERROR);
-	EXITNAME(KVM_EXIT_SYSTEM_EVENT);
-	EXITNAME(KVM_EXIT_X86_RDMSR);
-	EXITNAME(KVM_EXIT_X86_WRMSR);
-	default:
-		snprintf(buf, sizeof(buf), "exit %u", reason);
-		return buf;
-	}
+	if (reason < ARRAY_SIZE(kvmc_exit_names) && kvmc_exit_names[reason])
+		return kvmc_exit_names[reason];
+	snprintf(buf, sizeof(buf), "exit %u", reason);
+	return buf;
 }
 
 int kvmc_get_dirty_log(int vm_fd, uint32_t slot, void *bitmap)

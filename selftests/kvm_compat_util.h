@@ -17,6 +17,14 @@
 #include <stdint.h>
 #include <linux/kvm.h>
 
+/* ARRAY_SIZE(), __printf() and __noreturn, for the tests and the rest. */
+#include "kselftest.h"
+
+/* A case that goes on into the next one, spelt as in the kernel. */
+#ifndef fallthrough
+#define fallthrough	__attribute__((__fallthrough__))
+#endif
+
 #define KVMC_DEFAULT_DEV	"/dev/kvm_compat"
 #define KVMC_UPSTREAM_DEV	"/dev/kvm"
 #define KVMC_PAGE_SIZE		4096UL
@@ -47,6 +55,24 @@ int kvmc_clear_cloexec(int fd);
 
 /* KVM_CAP_MULTI_ADDRESS_SPACE (1 when not reported). */
 int kvmc_nr_address_spaces(int vm_fd);
+
+/*
+ * A VM with vCPU 0 and nothing else (layout_test, vcpu_test, padding_test,
+ * fd_passing_test): its three fds, each -1 when not open.
+ */
+struct kvmc_vcpu_fds {
+	int sys, vm, vcpu;
+};
+
+/* Mark all three fds of @f as not open. */
+void kvmc_vcpu_fds_init(struct kvmc_vcpu_fds *f);
+/*
+ * KVM_CREATE_VM on the open system fd @f->sys, then KVM_CREATE_VCPU 0 on
+ * it: 0 or -errno. On failure @f->vm, or only @f->vcpu, is still -1.
+ */
+int kvmc_vcpu_fds_create(struct kvmc_vcpu_fds *f);
+/* Close whatever of @f is open (vCPU, VM, system fd); all -1 again. */
+void kvmc_vcpu_fds_close(struct kvmc_vcpu_fds *f);
 
 #define KVMC_HVA(p)	((uint64_t)(uintptr_t)(p))
 
@@ -131,6 +157,29 @@ int kvmc_count_fds(void);
 	__r = kvmc_guest_create((g), __sys, (npages));			\
 	ASSERT_EQ(0, __r) TH_LOG("guest setup on %s: %s",		\
 				 kvmc_device(), kvmc_errname(-__r));	\
+} while (0)
+
+/*
+ * kvmc_vcpu_fds_create() on @f, whose system fd is open; on failure the
+ * test fails, saying which ioctl failed.
+ */
+#define KVMC_VCPU_FDS_CREATE(f) do {					\
+	struct kvmc_vcpu_fds *__f = (f);				\
+	int __r = kvmc_vcpu_fds_create(__f);				\
+	ASSERT_EQ(0, __r) TH_LOG("%s: %s", __f->vm < 0 ?		\
+				 "KVM_CREATE_VM" : "KVM_CREATE_VCPU",	\
+				 kvmc_errname(-__r));			\
+} while (0)
+
+/*
+ * In a FIXTURE_SETUP: kvmc_vcpu_fds_init(), open the device (or SKIP) and
+ * KVMC_VCPU_FDS_CREATE(); FIXTURE_TEARDOWN calls kvmc_vcpu_fds_close().
+ */
+#define KVMC_VCPU_FDS_SETUP(f) do {					\
+	struct kvmc_vcpu_fds *__fds = (f);				\
+	kvmc_vcpu_fds_init(__fds);					\
+	KVMC_OPEN_OR_SKIP(__fds->sys);					\
+	KVMC_VCPU_FDS_CREATE(__fds);					\
 } while (0)
 
 /* KVM_RUN must succeed with exit_reason @reason. */

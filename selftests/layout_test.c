@@ -6,6 +6,7 @@
  *
  *   layout_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  */
+#include <assert.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,10 +19,10 @@
 #include "kvm_compat_util.h"
 
 #define SA_SIZE(type, n) \
-	_Static_assert(sizeof(type) == (n), "sizeof(" #type ") != " #n)
+	static_assert(sizeof(type) == (n), "sizeof(" #type ") != " #n)
 #define SA_OFF(type, field, n) \
-	_Static_assert(offsetof(type, field) == (n), \
-		       "offsetof(" #type ", " #field ") != " #n)
+	static_assert(offsetof(type, field) == (n), \
+		      "offsetof(" #type ", " #field ") != " #n)
 
 SA_SIZE(struct kvm_userspace_memory_region, 32);
 SA_OFF(struct kvm_userspace_memory_region, slot, 0);
@@ -75,39 +76,27 @@ SA_OFF(struct kvm_run, s, 304);
 SA_SIZE(struct kvm_run, 2352);
 
 /* The ioctl numbers encode the sizes, so they match too. */
-_Static_assert(KVM_GET_REGS == 0x8090ae81, "KVM_GET_REGS");
-_Static_assert(KVM_GET_SREGS == 0x8138ae83, "KVM_GET_SREGS");
-_Static_assert(KVM_SET_USER_MEMORY_REGION == 0x4020ae46,
-	       "KVM_SET_USER_MEMORY_REGION");
+static_assert(KVM_GET_REGS == 0x8090ae81, "KVM_GET_REGS");
+static_assert(KVM_GET_SREGS == 0x8138ae83, "KVM_GET_SREGS");
+static_assert(KVM_SET_USER_MEMORY_REGION == 0x4020ae46,
+	      "KVM_SET_USER_MEMORY_REGION");
 
 #define PAD	16
 #define FILL	0xaa
 
 FIXTURE(vcpu)
 {
-	int sys, vm, fd;
+	struct kvmc_vcpu_fds fds;
 };
 
 FIXTURE_SETUP(vcpu)
 {
-	self->vm = self->fd = -1;
-	KVMC_OPEN_OR_SKIP(self->sys);
-	self->vm = kvmc_create_vm(self->sys);
-	ASSERT_LE(0, self->vm) TH_LOG("KVM_CREATE_VM: %s",
-				      kvmc_errname(-self->vm));
-	self->fd = kvmc_create_vcpu(self->vm, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("KVM_CREATE_VCPU: %s",
-				      kvmc_errname(-self->fd));
+	KVMC_VCPU_FDS_SETUP(&self->fds);
 }
 
 FIXTURE_TEARDOWN(vcpu)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->sys >= 0)
-		close(self->sys);
+	kvmc_vcpu_fds_close(&self->fds);
 }
 
 /* Number of bytes of @buf[from, to) that are not FILL. */
@@ -125,7 +114,7 @@ TEST_F(vcpu, get_regs_writes_exact_size)
 	uint8_t buf[sizeof(struct kvm_regs) + PAD];
 
 	memset(buf, FILL, sizeof(buf));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_REGS, buf));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_REGS, buf));
 	EXPECT_EQ(0, count_touched(buf, sizeof(struct kvm_regs), sizeof(buf)));
 	/* RIP 0xfff0 at offset 128. */
 	EXPECT_EQ(0xf0, buf[128]);
@@ -156,7 +145,7 @@ TEST_F(vcpu, get_sregs_writes_exact_size)
 	struct kvm_sregs *s = (struct kvm_sregs *)buf;
 
 	memset(buf, FILL, sizeof(buf));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, buf));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, buf));
 	EXPECT_EQ(0, count_touched(buf, sizeof(*s), sizeof(buf)));
 	check_seg_padding(_metadata, &s->cs);
 	check_seg_padding(_metadata, &s->ds);
@@ -180,21 +169,22 @@ TEST_F(vcpu, sregs_bytewise_roundtrip)
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, FILL, sizeof(b));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, &a));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_SET_SREGS, &a));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, &b));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &a));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_SET_SREGS, &a));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &b));
 	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
 }
 
 /* The kvm_run header, as mapped: offsets of what a fresh vCPU shows. */
 TEST_F(vcpu, kvm_run_header)
 {
-	int size = ioctl(self->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+	int size = ioctl(self->fds.sys, KVM_GET_VCPU_MMAP_SIZE, 0);
 	struct kvm_run *run;
 	uint8_t *p;
 
 	ASSERT_LT(0, size);
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 self->fds.vcpu, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	run = (struct kvm_run *)p;
 	run->immediate_exit = 0x5a;
@@ -213,14 +203,16 @@ TEST_F(vcpu, memory_region_fields)
 	uint64_t hva = KVMC_HVA(mem), pg = KVMC_PAGE_SIZE;
 
 	ASSERT_NE(NULL, mem);
-	ASSERT_EQ(0, kvmc_set_region(self->vm, 5, 0, 0x40 * pg, 2 * pg, hva));
+	ASSERT_EQ(0, kvmc_set_region(self->fds.vm, 5, 0, 0x40 * pg, 2 * pg,
+				     hva));
 	/* Last page of slot 5 overlaps; the page after it does not. */
-	ASSERT_EQ(-EEXIST, kvmc_set_region(self->vm, 6, 0, 0x41 * pg, pg,
+	ASSERT_EQ(-EEXIST, kvmc_set_region(self->fds.vm, 6, 0, 0x41 * pg, pg,
 					   hva + 2 * pg));
-	ASSERT_EQ(0, kvmc_set_region(self->vm, 6, 0, 0x42 * pg, pg,
+	ASSERT_EQ(0, kvmc_set_region(self->fds.vm, 6, 0, 0x42 * pg, pg,
 				     hva + 2 * pg));
 	/* Slot 5 exists: same slot, other size -> EINVAL. */
-	ASSERT_EQ(-EINVAL, kvmc_set_region(self->vm, 5, 0, 0x40 * pg, pg, hva));
+	ASSERT_EQ(-EINVAL, kvmc_set_region(self->fds.vm, 5, 0, 0x40 * pg, pg,
+					   hva));
 	EXPECT_EQ(0, munmap(mem, 4 * pg));
 }
 

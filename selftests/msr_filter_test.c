@@ -13,7 +13,7 @@
  * differs: 0x4188aec6 (392 bytes) for x86_64, 0x4104aec6 (260 bytes) for
  * ia32 AND x32 (no __u64 in the struct, so x32's 4-byte pointer gives the
  * ia32 layout). kvm_arch_vm_compat_ioctl() takes only 0x4104aec6; a compat
- * caller's 0x4188aec6 falls through to the native handler, which reads the
+ * caller's 0x4188aec6 goes on to the native handler, which reads the
  * 64-bit layout. A 64-bit caller's 0x4104aec6 is an unknown VM ioctl.
  *
  * Guest MSRs are 0x474f4f00.. ("GOO"), which KVM does not implement (as
@@ -25,6 +25,7 @@
  *
  *   msr_filter_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -74,16 +75,16 @@ struct filter32 {
 	struct range32 ranges[KVM_MSR_FILTER_MAX_RANGES];
 };
 
-_Static_assert(sizeof(struct filter64) == 392, "filter64");
-_Static_assert(sizeof(struct filter32) == 260, "filter32");
-_Static_assert(_IOW(KVMIO, 0xc6, struct filter64) == NR_NATIVE, "native");
-_Static_assert(_IOW(KVMIO, 0xc6, struct filter32) == NR_COMPAT, "compat");
+static_assert(sizeof(struct filter64) == 392, "filter64");
+static_assert(sizeof(struct filter32) == 260, "filter32");
+static_assert(_IOW(KVMIO, 0xc6, struct filter64) == NR_NATIVE, "native");
+static_assert(_IOW(KVMIO, 0xc6, struct filter32) == NR_COMPAT, "compat");
 #if defined(__i386__) || defined(__ILP32__)
-_Static_assert(KVM_X86_SET_MSR_FILTER == NR_COMPAT, "ia32/x32 number");
-_Static_assert(sizeof(struct kvm_msr_filter) == 260, "ia32/x32 layout");
+static_assert(KVM_X86_SET_MSR_FILTER == NR_COMPAT, "ia32/x32 number");
+static_assert(sizeof(struct kvm_msr_filter) == 260, "ia32/x32 layout");
 #else
-_Static_assert(KVM_X86_SET_MSR_FILTER == NR_NATIVE, "x86_64 number");
-_Static_assert(sizeof(struct kvm_msr_filter) == 392, "x86_64 layout");
+static_assert(KVM_X86_SET_MSR_FILTER == NR_NATIVE, "x86_64 number");
+static_assert(sizeof(struct kvm_msr_filter) == 392, "x86_64 layout");
 #endif
 
 FIXTURE(msr)
@@ -117,25 +118,25 @@ FIXTURE_TEARDOWN(msr)
 	kvmc_guest_destroy(&self->g);
 }
 
-/* Range @i of self->f: @nmsrs from @base, bitmap self->bm[i] = @allow. */
-static void set_range(FIXTURE_DATA(msr) *self, int i, uint32_t flags,
-		      uint32_t base, uint32_t nmsrs, uint64_t allow)
+/* Range @i of @f: @nmsrs from @base, bitmap @bm[i] = @allow. */
+static void set_range(struct kvm_msr_filter *f, uint64_t *bm, int i,
+		      uint32_t flags, uint32_t base, uint32_t nmsrs,
+		      uint64_t allow)
 {
-	self->bm[i] = allow;
-	self->f.ranges[i].flags = flags;
-	self->f.ranges[i].base = base;
-	self->f.ranges[i].nmsrs = nmsrs;
-	self->f.ranges[i].bitmap = (uint8_t *)&self->bm[i];
+	bm[i] = allow;
+	f->ranges[i].flags = flags;
+	f->ranges[i].base = base;
+	f->ranges[i].nmsrs = nmsrs;
+	f->ranges[i].bitmap = (uint8_t *)&bm[i];
 }
 
-static int set_filter(FIXTURE_DATA(msr) *self)
+static int set_filter(int vm, struct kvm_msr_filter *f)
 {
-	return kvmc_ioctl(self->g.vm, KVM_X86_SET_MSR_FILTER,
-			  (unsigned long)&self->f);
+	return kvmc_ioctl(vm, KVM_X86_SET_MSR_FILTER, (unsigned long)f);
 }
 
 #define SET_FILTER() do {						\
-	int __r = set_filter(self);					\
+	int __r = set_filter(self->g.vm, &self->f);			\
 	ASSERT_EQ(0, __r) TH_LOG("KVM_X86_SET_MSR_FILTER: %s",		\
 				 kvmc_errname(-__r));			\
 } while (0)
@@ -151,14 +152,14 @@ static int set_filter(FIXTURE_DATA(msr) *self)
  * stores AL and halts. RAX/RDX were all ones: the upper halves are zeroed.
  */
 static void rdmsr_exit(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(msr) *self, uint32_t index,
-		       uint32_t reason, uint64_t data)
+		       struct kvmc_guest *g, uint32_t index, uint32_t reason,
+		       uint64_t data)
 {
-	struct kvm_run *run = self->g.run;
+	struct kvm_run *run = g->run;
 	struct kvm_regs r;
 	size_t i;
 
-	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
 	r.rip = RDMSR_GPA;
 	/*
 	 * Only ECX names the MSR. Not for MSRs in the SVM MSR permission map
@@ -168,10 +169,10 @@ static void rdmsr_exit(struct __test_metadata *_metadata,
 	r.rcx = index == MSR_TSC ? index : 0xffffffff00000000ULL | index;
 	r.rax = ~0ULL;
 	r.rdx = ~0ULL;
-	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_SET_REGS, &r));
 	memset(&run->msr, 0xff, sizeof(run->msr));
 
-	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_RDMSR);
+	KVMC_RUN_EXPECT(g, KVM_EXIT_X86_RDMSR);
 	EXPECT_EQ(index, run->msr.index);
 	EXPECT_EQ(reason, run->msr.reason) TH_LOG("rdmsr %#x", index);
 	EXPECT_EQ(0, run->msr.error);
@@ -179,56 +180,58 @@ static void rdmsr_exit(struct __test_metadata *_metadata,
 	for (i = 0; i < sizeof(run->msr.pad); i++)
 		EXPECT_EQ(0, run->msr.pad[i]);
 	/* RIP stays on the RDMSR until the next KVM_RUN completes it. */
-	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
 	EXPECT_EQ(RDMSR_GPA, r.rip);
 	EXPECT_EQ(~0ULL, r.rax);
 
 	run->msr.data = data;
 	run->msr.error = 0;
-	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
-	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	KVMC_RUN_EXPECT(g, KVM_EXIT_HLT);
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
 	EXPECT_EQ((uint32_t)data, r.rax);
 	EXPECT_EQ(data >> 32, r.rdx);
 	EXPECT_EQ(RDMSR_GPA + 6, r.rip);
-	EXPECT_EQ((uint8_t)data, self->g.mem[DATA_GPA]);
+	EXPECT_EQ((uint8_t)data, g->mem[DATA_GPA]);
 }
 
 /* WRMSR of @index with EDX:EAX = @data must exit with @reason. */
 static void wrmsr_exit(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(msr) *self, uint32_t index,
-		       uint32_t reason, uint64_t data)
+		       struct kvmc_guest *g, uint32_t index, uint32_t reason,
+		       uint64_t data)
 {
-	struct kvm_run *run = self->g.run;
+	struct kvm_run *run = g->run;
 	struct kvm_regs r;
 
-	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
 	r.rip = WRMSR_GPA;
 	r.rcx = index;
 	/* Only EAX and EDX count. */
 	r.rax = 0xdeadbeef00000000ULL | (uint32_t)data;
 	r.rdx = 0xfeedface00000000ULL | (data >> 32);
-	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_SET_REGS, &r));
 	memset(&run->msr, 0xff, sizeof(run->msr));
 
-	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_WRMSR);
+	KVMC_RUN_EXPECT(g, KVM_EXIT_X86_WRMSR);
 	EXPECT_EQ(index, run->msr.index);
 	EXPECT_EQ(reason, run->msr.reason) TH_LOG("wrmsr %#x", index);
 	EXPECT_EQ(0, run->msr.error);
 	EXPECT_EQ(data, run->msr.data);
-	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
 	EXPECT_EQ(WRMSR_GPA, r.rip);
 
 	run->msr.error = 0;
-	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
-	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	KVMC_RUN_EXPECT(g, KVM_EXIT_HLT);
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
 	EXPECT_EQ(WRMSR_GPA + 3, r.rip);
 	EXPECT_EQ(0xdeadbeef00000000ULL | (uint32_t)data, r.rax);
 }
 
-#define RDMSR_EXIT(index, reason) \
-	rdmsr_exit(_metadata, self, (index), (reason), 0x8877665544332211ULL)
-#define WRMSR_EXIT(index, reason) \
-	wrmsr_exit(_metadata, self, (index), (reason), 0x1122334455667788ULL)
+#define RDMSR_EXIT(index, reason)					\
+	rdmsr_exit(_metadata, &self->g, (index), (reason),		\
+		   0x8877665544332211ULL)
+#define WRMSR_EXIT(index, reason)					\
+	wrmsr_exit(_metadata, &self->g, (index), (reason),		\
+		   0x1122334455667788ULL)
 
 TEST_F(msr, caps)
 {
@@ -258,12 +261,12 @@ TEST_F(msr, user_space_msr_enable_cap)
 TEST_F(msr, denied_rdmsr_wrmsr)
 {
 	USER_SPACE_MSR(FILTER);
-	set_range(self, 0, RW, MSR_GOO, 1, 0);
+	set_range(&self->f, self->bm, 0, RW, MSR_GOO, 1, 0);
 	SET_FILTER();
 	RDMSR_EXIT(MSR_GOO, FILTER);
 	WRMSR_EXIT(MSR_GOO, FILTER);
 	/* A real MSR too: the filter comes before KVM's own handling. */
-	set_range(self, 0, RW, MSR_TSC, 1, 0);
+	set_range(&self->f, self->bm, 0, RW, MSR_TSC, 1, 0);
 	SET_FILTER();
 	RDMSR_EXIT(MSR_TSC, FILTER);
 	WRMSR_EXIT(MSR_TSC, FILTER);
@@ -274,7 +277,7 @@ TEST_F(msr, bitmap_and_flags)
 {
 	USER_SPACE_MSR(UNKNOWN | FILTER);
 	/* Reads: GOO denied, GOO+1 allowed, GOO+2.. outside the range. */
-	set_range(self, 0, R, MSR_GOO, 2, 0x2);
+	set_range(&self->f, self->bm, 0, R, MSR_GOO, 2, 0x2);
 	SET_FILTER();
 	RDMSR_EXIT(MSR_GOO, FILTER);
 	RDMSR_EXIT(MSR_GOO + 1, UNKNOWN);
@@ -283,7 +286,7 @@ TEST_F(msr, bitmap_and_flags)
 
 	/* Writes only, bit 63 of a 64-MSR range. */
 	memset(&self->f, 0, sizeof(self->f));
-	set_range(self, 0, W, MSR_GOO, 64, ~(1ULL << 63));
+	set_range(&self->f, self->bm, 0, W, MSR_GOO, 64, ~(1ULL << 63));
 	SET_FILTER();
 	WRMSR_EXIT(MSR_GOO + 63, FILTER);
 	WRMSR_EXIT(MSR_GOO + 62, UNKNOWN);
@@ -294,16 +297,16 @@ TEST_F(msr, bitmap_and_flags)
 TEST_F(msr, first_matching_range)
 {
 	USER_SPACE_MSR(UNKNOWN | FILTER);
-	set_range(self, 0, R, MSR_GOO, 1, 1);
-	set_range(self, 1, RW, MSR_GOO, 1, 0);
+	set_range(&self->f, self->bm, 0, R, MSR_GOO, 1, 1);
+	set_range(&self->f, self->bm, 1, RW, MSR_GOO, 1, 0);
 	SET_FILTER();
 	RDMSR_EXIT(MSR_GOO, UNKNOWN);
 	WRMSR_EXIT(MSR_GOO, FILTER);
 
 	/* Empty ranges are skipped, also in the middle. */
 	memset(&self->f, 0, sizeof(self->f));
-	set_range(self, 3, W, MSR_GOO, 1, 1);
-	set_range(self, 15, RW, MSR_GOO, 1, 0);
+	set_range(&self->f, self->bm, 3, W, MSR_GOO, 1, 1);
+	set_range(&self->f, self->bm, 15, RW, MSR_GOO, 1, 0);
 	SET_FILTER();
 	RDMSR_EXIT(MSR_GOO, FILTER);
 	WRMSR_EXIT(MSR_GOO, UNKNOWN);
@@ -314,7 +317,7 @@ TEST_F(msr, default_deny)
 {
 	USER_SPACE_MSR(UNKNOWN | FILTER);
 	self->f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
-	set_range(self, 0, RW, MSR_GOO, 2, 1);
+	set_range(&self->f, self->bm, 0, RW, MSR_GOO, 2, 1);
 	SET_FILTER();
 	RDMSR_EXIT(MSR_GOO, UNKNOWN);
 	RDMSR_EXIT(MSR_GOO + 1, FILTER);
@@ -329,13 +332,13 @@ TEST_F(msr, default_deny)
 TEST_F(msr, replace_filter)
 {
 	USER_SPACE_MSR(UNKNOWN | FILTER);
-	set_range(self, 0, RW, MSR_GOO, 1, 0);
+	set_range(&self->f, self->bm, 0, RW, MSR_GOO, 1, 0);
 	SET_FILTER();
 	RDMSR_EXIT(MSR_GOO, FILTER);
 
 	self->f.ranges[1].flags = 0x80;
 	self->f.ranges[1].nmsrs = 1;
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	RDMSR_EXIT(MSR_GOO, FILTER);
 
 	memset(&self->f, 0, sizeof(self->f));
@@ -348,7 +351,7 @@ TEST_F(msr, replace_filter)
 TEST_F(msr, user_space_msr_mask)
 {
 	USER_SPACE_MSR(UNKNOWN);
-	set_range(self, 0, R, MSR_GOO, 2, 0x2);
+	set_range(&self->f, self->bm, 0, R, MSR_GOO, 2, 0x2);
 	SET_FILTER();
 	RDMSR_EXIT(MSR_GOO + 1, UNKNOWN);
 	USER_SPACE_MSR(FILTER);
@@ -362,44 +365,44 @@ TEST_F(msr, filter_einval)
 
 	ASSERT_NE(NULL, big);
 	self->f.flags = 2;
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	self->f.flags = ~0U;
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	/* Default deny with nothing allowed. */
 	self->f.flags = KVM_MSR_FILTER_DEFAULT_DENY;
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	/* ... even with flags set on ranges of 0 MSRs. */
 	self->f.ranges[0].flags = RW;
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	self->f.flags = 0;
 
 	/* Range flags: unknown bits, or none, for a non-empty range. */
-	set_range(self, 0, 4, MSR_GOO, 1, 0);
-	EXPECT_EQ(-EINVAL, set_filter(self));
-	set_range(self, 0, RW | 4, MSR_GOO, 1, 0);
-	EXPECT_EQ(-EINVAL, set_filter(self));
-	set_range(self, 0, 0, MSR_GOO, 1, 0);
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	set_range(&self->f, self->bm, 0, 4, MSR_GOO, 1, 0);
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
+	set_range(&self->f, self->bm, 0, RW | 4, MSR_GOO, 1, 0);
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
+	set_range(&self->f, self->bm, 0, 0, MSR_GOO, 1, 0);
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	/* An empty range is skipped whatever its flags and bitmap. */
-	set_range(self, 0, ~0U, MSR_GOO, 0, 0);
+	set_range(&self->f, self->bm, 0, ~0U, MSR_GOO, 0, 0);
 	self->f.ranges[0].bitmap = NULL;
-	EXPECT_EQ(0, set_filter(self));
+	EXPECT_EQ(0, set_filter(self->g.vm, &self->f));
 	/* The last range is checked too. */
-	set_range(self, 15, 8, MSR_GOO, 1, 0);
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	set_range(&self->f, self->bm, 15, 8, MSR_GOO, 1, 0);
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	memset(&self->f, 0, sizeof(self->f));
 
 	/* At most KVM_MSR_FILTER_MAX_BITMAP_SIZE bytes of bitmap. */
-	set_range(self, 0, RW, 0, MAX_BITMAP * 8, 0);
+	set_range(&self->f, self->bm, 0, RW, 0, MAX_BITMAP * 8, 0);
 	self->f.ranges[0].bitmap = big;
-	EXPECT_EQ(0, set_filter(self));
+	EXPECT_EQ(0, set_filter(self->g.vm, &self->f));
 	self->f.ranges[0].nmsrs = MAX_BITMAP * 8 + 1;
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	self->f.ranges[0].nmsrs = ~0U;
-	EXPECT_EQ(-EINVAL, set_filter(self));
+	EXPECT_EQ(-EINVAL, set_filter(self->g.vm, &self->f));
 	/* The range may wrap the index space. */
-	set_range(self, 0, RW, 0xffffffc0U, 128, 0);
-	EXPECT_EQ(0, set_filter(self));
+	set_range(&self->f, self->bm, 0, RW, 0xffffffc0U, 128, 0);
+	EXPECT_EQ(0, set_filter(self->g.vm, &self->f));
 	munmap(big, KVMC_PAGE_SIZE);
 }
 
@@ -416,18 +419,18 @@ TEST_F(msr, filter_efault)
 			    edge + KVMC_PAGE_SIZE - 8));
 	EXPECT_EQ(EFAULT, errno);
 
-	set_range(self, 0, RW, MSR_GOO, 1, 0);
+	set_range(&self->f, self->bm, 0, RW, MSR_GOO, 1, 0);
 	self->f.ranges[0].bitmap = NULL;
-	EXPECT_EQ(-EFAULT, set_filter(self));
+	EXPECT_EQ(-EFAULT, set_filter(self->g.vm, &self->f));
 	self->f.ranges[0].bitmap = edge + KVMC_PAGE_SIZE - 4;
-	EXPECT_EQ(-EFAULT, set_filter(self));
+	EXPECT_EQ(-EFAULT, set_filter(self->g.vm, &self->f));
 	self->f.ranges[0].bitmap = edge + KVMC_PAGE_SIZE - 8;
-	EXPECT_EQ(0, set_filter(self));
+	EXPECT_EQ(0, set_filter(self->g.vm, &self->f));
 	/* 65 MSRs: 16 bytes. */
 	self->f.ranges[0].nmsrs = 65;
-	EXPECT_EQ(-EFAULT, set_filter(self));
+	EXPECT_EQ(-EFAULT, set_filter(self->g.vm, &self->f));
 	self->f.ranges[0].bitmap = edge + KVMC_PAGE_SIZE - 16;
-	EXPECT_EQ(0, set_filter(self));
+	EXPECT_EQ(0, set_filter(self->g.vm, &self->f));
 	/* The bitmap is copied: changing it afterwards changes nothing. */
 	USER_SPACE_MSR(UNKNOWN | FILTER);
 	edge[KVMC_PAGE_SIZE - 16] = 0x01;
@@ -438,15 +441,15 @@ TEST_F(msr, filter_efault)
 	munmap(edge, KVMC_PAGE_SIZE);
 }
 
-static void fill64(FIXTURE_DATA(msr) *self, struct filter64 *f,
-		   uint64_t junk)
+/* One range at MSR_GOO in @f, its bitmap @bm[0] (cleared). */
+static void fill64(uint64_t *bm, struct filter64 *f, uint64_t junk)
 {
 	memset(f, 0, sizeof(*f));
-	self->bm[0] = 0;
+	bm[0] = 0;
 	f->ranges[0].flags = RW;
 	f->ranges[0].base = MSR_GOO;
 	f->ranges[0].nmsrs = 1;
-	f->ranges[0].bitmap = KVMC_HVA(&self->bm[0]);
+	f->ranges[0].bitmap = KVMC_HVA(&bm[0]);
 	if (junk)
 		f->ranges[0].bitmap = junk << 32 | (uint32_t)f->ranges[0].bitmap;
 }
@@ -463,11 +466,11 @@ TEST_F(msr, native_number_any_abi)
 	TH_LOG("%s: KVM_X86_SET_MSR_FILTER = %#lx", kvmc_abi_name(),
 	       (unsigned long)KVM_X86_SET_MSR_FILTER);
 	USER_SPACE_MSR(UNKNOWN | FILTER);
-	fill64(self, &f, 0);
+	fill64(self->bm, &f, 0);
 	ASSERT_EQ(0, kvmc_ioctl(self->g.vm, NR_NATIVE, (unsigned long)&f));
 	RDMSR_EXIT(MSR_GOO, FILTER);
 	/* The whole __u64 is the pointer, for every caller. */
-	fill64(self, &f, 0xdead0000ULL);
+	fill64(self->bm, &f, 0xdead0000ULL);
 	EXPECT_EQ(-EFAULT, kvmc_ioctl(self->g.vm, NR_NATIVE,
 				      (unsigned long)&f));
 	f.flags = 2;
@@ -517,7 +520,7 @@ TEST_F(msr, second_vcpu)
 	int v1;
 
 	USER_SPACE_MSR(FILTER);
-	set_range(self, 0, R, MSR_GOO, 1, 0);
+	set_range(&self->f, self->bm, 0, R, MSR_GOO, 1, 0);
 	SET_FILTER();
 	v1 = kvmc_create_vcpu(self->g.vm, 1);
 	ASSERT_LE(0, v1);

@@ -32,6 +32,9 @@
 #define FILL_A		0xa5
 #define FILL_B		0x5a
 #define TRAILER		64	/* bytes checked after each structure */
+/* This ABI's sizes of the structures checked, for the log. */
+#define SIZES_FMT \
+	"%s: kvm_regs %zu, kvm_sregs %zu, kvm_segment %zu, kvm_dtable %zu, kvm_dirty_log %zu"
 
 /* One member of a structure: where it is and whether the ABI defines it. */
 struct pad_field {
@@ -96,7 +99,6 @@ static const struct {
 	{ "idt", offsetof(struct kvm_sregs, idt) },
 };
 
-#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_FIELDS	160
 
 /* A structure's layout, flattened: fields with absolute offsets. */
@@ -127,7 +129,7 @@ static void layout_regs(struct pad_layout *l)
 	memset(l, 0, sizeof(*l));
 	l->what = "struct kvm_regs";
 	l->size = sizeof(struct kvm_regs);
-	layout_add(l, "", 0, regs_fields, ARRAY_LEN(regs_fields));
+	layout_add(l, "", 0, regs_fields, ARRAY_SIZE(regs_fields));
 }
 
 static void layout_sregs(struct pad_layout *l)
@@ -137,13 +139,13 @@ static void layout_sregs(struct pad_layout *l)
 	memset(l, 0, sizeof(*l));
 	l->what = "struct kvm_sregs";
 	l->size = sizeof(struct kvm_sregs);
-	for (i = 0; i < ARRAY_LEN(sregs_segs); i++)
+	for (i = 0; i < ARRAY_SIZE(sregs_segs); i++)
 		layout_add(l, sregs_segs[i].name, sregs_segs[i].off, seg_fields,
-			   ARRAY_LEN(seg_fields));
-	for (i = 0; i < ARRAY_LEN(sregs_tables); i++)
+			   ARRAY_SIZE(seg_fields));
+	for (i = 0; i < ARRAY_SIZE(sregs_tables); i++)
 		layout_add(l, sregs_tables[i].name, sregs_tables[i].off,
-			   dtable_fields, ARRAY_LEN(dtable_fields));
-	layout_add(l, "", 0, sregs_scalars, ARRAY_LEN(sregs_scalars));
+			   dtable_fields, ARRAY_SIZE(dtable_fields));
+	layout_add(l, "", 0, sregs_scalars, ARRAY_SIZE(sregs_scalars));
 }
 
 /* Per byte: the field that holds it, or -1 for a gap between fields. */
@@ -171,7 +173,7 @@ static void check_output(struct __test_metadata *_metadata,
 	unsigned int i, gaps = 0;
 	size_t k;
 
-	ASSERT_GE(sizeof(owner) / sizeof(owner[0]), l->size);
+	ASSERT_GE(ARRAY_SIZE(owner), l->size);
 	layout_owner(l, owner);
 	for (i = 0; i < l->n; i++) {
 		const struct pad_field *f = &l->f[i];
@@ -210,27 +212,17 @@ static void check_output(struct __test_metadata *_metadata,
 
 FIXTURE(vcpu)
 {
-	int sys, vm, fd;
+	struct kvmc_vcpu_fds fds;
 };
 
 FIXTURE_SETUP(vcpu)
 {
-	self->vm = self->fd = -1;
-	KVMC_OPEN_OR_SKIP(self->sys);
-	self->vm = kvmc_create_vm(self->sys);
-	ASSERT_LE(0, self->vm) TH_LOG("KVM_CREATE_VM: %s", kvmc_errname(-self->vm));
-	self->fd = kvmc_create_vcpu(self->vm, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("KVM_CREATE_VCPU: %s", kvmc_errname(-self->fd));
+	KVMC_VCPU_FDS_SETUP(&self->fds);
 }
 
 FIXTURE_TEARDOWN(vcpu)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->sys >= 0)
-		close(self->sys);
+	kvmc_vcpu_fds_close(&self->fds);
 }
 
 /* The layout tables cover each structure the way the compiler sees it. */
@@ -251,8 +243,7 @@ TEST(layouts_cover_structs)
 	EXPECT_EQ(sizeof(struct kvm_sregs), named);
 	EXPECT_EQ(1, sizeof(((struct kvm_segment *)0)->padding));
 	EXPECT_EQ(6, sizeof(((struct kvm_dtable *)0)->padding));
-	TH_LOG("%s: kvm_regs %zu, kvm_sregs %zu, kvm_segment %zu, kvm_dtable %zu, kvm_dirty_log %zu",
-	       kvmc_abi_name(), sizeof(struct kvm_regs),
+	TH_LOG(SIZES_FMT, kvmc_abi_name(), sizeof(struct kvm_regs),
 	       sizeof(struct kvm_sregs), sizeof(struct kvm_segment),
 	       sizeof(struct kvm_dtable), sizeof(struct kvm_dirty_log));
 }
@@ -273,7 +264,7 @@ TEST_F(vcpu, get_regs)
 	struct pad_layout l;
 
 	layout_regs(&l);
-	get_twice(_metadata, self->fd, KVM_GET_REGS, l.size, a, b);
+	get_twice(_metadata, self->fds.vcpu, KVM_GET_REGS, l.size, a, b);
 	check_output(_metadata, &l, a, b);
 }
 
@@ -290,7 +281,7 @@ static void get_sregs_check(struct __test_metadata *_metadata, int fd)
 
 TEST_F(vcpu, get_sregs)
 {
-	get_sregs_check(_metadata, self->fd);
+	get_sregs_check(_metadata, self->fds.vcpu);
 }
 
 /*
@@ -302,17 +293,17 @@ TEST_F(vcpu, get_sregs_after_set_with_garbage_padding)
 	struct kvm_sregs s;
 	size_t i;
 
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, &s));
-	for (i = 0; i < ARRAY_LEN(sregs_segs); i++) {
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &s));
+	for (i = 0; i < ARRAY_SIZE(sregs_segs); i++) {
 		struct kvm_segment *seg = (void *)((uint8_t *)&s + sregs_segs[i].off);
 
 		memset(&seg->padding, FILL_A, sizeof(seg->padding));
 	}
 	memset(s.gdt.padding, FILL_A, sizeof(s.gdt.padding));
 	memset(s.idt.padding, FILL_B, sizeof(s.idt.padding));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_SET_SREGS, &s))
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_SET_SREGS, &s))
 		TH_LOG("KVM_SET_SREGS with garbage padding: %s", kvmc_errname(errno));
-	get_sregs_check(_metadata, self->fd);
+	get_sregs_check(_metadata, self->fds.vcpu);
 }
 
 /*
@@ -338,7 +329,7 @@ static const char *run_field_at(size_t off)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_LEN(run_fields); i++)
+	for (i = 0; i < ARRAY_SIZE(run_fields); i++)
 		if (off >= run_fields[i].off &&
 		    off < run_fields[i].off + run_fields[i].size)
 			return run_fields[i].name;
@@ -348,13 +339,13 @@ static const char *run_field_at(size_t off)
 
 TEST_F(vcpu, fresh_kvm_run_page)
 {
-	int size = ioctl(self->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+	int size = ioctl(self->fds.sys, KVM_GET_VCPU_MMAP_SIZE, 0);
 	unsigned int bad = 0;
 	uint8_t *p;
 	size_t k;
 
 	ASSERT_LE((int)(2 * KVMC_PAGE_SIZE), size);
-	p = mmap(NULL, size, PROT_READ, MAP_SHARED, self->fd, 0);
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, self->fds.vcpu, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	for (k = 0; k < 2 * KVMC_PAGE_SIZE; k++) {
 		if (!p[k])
@@ -426,18 +417,18 @@ TEST(dirty_log_bitmap_tail)
 	KVMC_OPEN_OR_SKIP(sys);
 	vm = kvmc_create_vm(sys);
 	ASSERT_LE(0, vm);
-	for (i = 0; i < ARRAY_LEN(sizes); i++)
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		total += sizes[i];
 	mem = kvmc_map_pages(total);
 	ASSERT_NE(NULL, mem);
-	for (i = 0; i < ARRAY_LEN(sizes); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		r = kvmc_set_region(vm, (uint32_t)i, KVM_MEM_LOG_DIRTY_PAGES, gpa,
 				    sizes[i] * KVMC_PAGE_SIZE,
 				    KVMC_HVA(mem + gpa));
 		ASSERT_EQ(0, r) TH_LOG("slot %zu: %s", i, kvmc_errname(-r));
 		gpa += sizes[i] * KVMC_PAGE_SIZE;
 	}
-	for (i = 0; i < ARRAY_LEN(sizes); i++)
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
 		dirty_log_check(_metadata, vm, (uint32_t)i, sizes[i]);
 	close(vm);
 	close(sys);

@@ -13,6 +13,7 @@
  *
  *   sigmask_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  */
+#include <assert.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
@@ -45,9 +46,9 @@ struct sigmask_buf {
 	uint8_t sigset[KSIGSET_SIZE];
 };
 
-_Static_assert(sizeof(struct kvm_signal_mask) == 4, "kvm_signal_mask");
-_Static_assert(sizeof(struct sigmask_buf) == 12, "sigmask_buf");
-_Static_assert(KVM_SET_SIGNAL_MASK == 0x4004ae8b, "KVM_SET_SIGNAL_MASK");
+static_assert(sizeof(struct kvm_signal_mask) == 4, "kvm_signal_mask");
+static_assert(sizeof(struct sigmask_buf) == 12, "sigmask_buf");
+static_assert(KVM_SET_SIGNAL_MASK == 0x4004ae8b, "KVM_SET_SIGNAL_MASK");
 
 static int set_kvm_mask_len(int vcpu, uint32_t len, uint64_t set)
 {

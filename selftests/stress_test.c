@@ -110,7 +110,7 @@ static bool allowed(int e)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(stress_errnos) / sizeof(stress_errnos[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(stress_errnos); i++)
 		if (stress_errnos[i] == e)
 			return true;
 	return false;
@@ -125,7 +125,7 @@ struct bad {
 
 static pthread_mutex_t bad_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void __attribute__((format(printf, 4, 5)))
+static void __printf(4, 5)
 note_bad(struct bad *b, long ret, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -339,7 +339,7 @@ static void *memslot_thread(void *arg)
 		case 1:		/* flags only */
 			if (st[s].present)
 				flags ^= KVM_MEM_LOG_DIRTY_PAGES;
-			/* fall through */
+			fallthrough;
 		default:	/* create or move */
 			if (kvmc_rng_below(&rng, 2) || !st[s].present)
 				gfn = kvmc_rng_below(&rng, RACE_GFNS - RACE_SLOTS);
@@ -456,6 +456,9 @@ FIXTURE_TEARDOWN(stress)
 		close(self->sys);
 }
 
+#define RACE_VM_FMT \
+	"VM %d: %llu memslot ops, %llu KVM_RUN (%llu HLT exits), %llu dirty-log calls, %llu register reads"
+
 TEST_F_TIMEOUT(stress, memslots_vs_run, 240)
 {
 	pthread_t th[NR_VMS][NR_VCPUS + 3];
@@ -497,8 +500,7 @@ TEST_F_TIMEOUT(stress, memslots_vs_run, 240)
 	EXPECT_EQ(0, bad.err) TH_LOG("%s: returned %ld, %s", bad.what, bad.ret,
 				     bad.err > 0 ? kvmc_errname(bad.err) : "-");
 	for (v = 0; v < NR_VMS; v++) {
-		TH_LOG("VM %d: %llu memslot ops, %llu KVM_RUN (%llu HLT exits), %llu dirty-log calls, %llu register reads",
-		       v, (unsigned long long)rv[v].slot_ops,
+		TH_LOG(RACE_VM_FMT, v, (unsigned long long)rv[v].slot_ops,
 		       (unsigned long long)rv[v].runs,
 		       (unsigned long long)rv[v].hlts,
 		       (unsigned long long)rv[v].logs,
@@ -508,7 +510,6 @@ TEST_F_TIMEOUT(stress, memslots_vs_run, 240)
 	}
 	check_device(_metadata);
 }
-
 
 /* ---- close_vcpu_in_ioctl ---- */
 
@@ -691,7 +692,7 @@ static void *hammer_thread(void *arg)
 	return NULL;
 }
 
-static void __attribute__((noreturn))
+static void __noreturn
 kill_child(struct kill_shared *sh, uint64_t seed)
 {
 	struct hammer m[NR_VCPUS];

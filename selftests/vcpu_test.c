@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <linux/const.h>
 
 #include "kselftest_harness.h"
 #include "kvm_compat_util.h"
@@ -26,13 +27,16 @@
 /* Creating more vCPUs than this takes too long under emulation. */
 #define KVMC_MAX_VCPUS_TESTED	512
 
-#define X86_CR0_PE	(1ULL << 0)
-#define X86_CR0_ET	(1ULL << 4)
-#define X86_CR0_NW	(1ULL << 29)
-#define X86_CR0_CD	(1ULL << 30)
-#define X86_CR0_PG	(1ULL << 31)
-#define EFER_LMA	(1ULL << 10)
+#define X86_CR0_PE	_BITULL(0)
+#define X86_CR0_ET	_BITULL(4)
+#define X86_CR0_NW	_BITULL(29)
+#define X86_CR0_CD	_BITULL(30)
+#define X86_CR0_PG	_BITULL(31)
+#define EFER_LMA	_BITULL(10)
 #define RFLAGS_FIXED	0x2ULL
+/* One segment of KVM_GET_SREGS, for the log. */
+#define SEG_FMT \
+	"%-4s base %#llx limit %#x sel %#x type %#x p %u dpl %u db %u s %u l %u g %u avl %u unusable %u"
 
 FIXTURE(vm)
 {
@@ -108,37 +112,25 @@ TEST_F(vm, unknown_vm_ioctl_enotty)
 
 FIXTURE(vcpu)
 {
-	int sys, vm, fd;
+	struct kvmc_vcpu_fds fds;
 };
 
 FIXTURE_SETUP(vcpu)
 {
-	self->vm = self->fd = -1;
-	KVMC_OPEN_OR_SKIP(self->sys);
-	self->vm = kvmc_create_vm(self->sys);
-	ASSERT_LE(0, self->vm) TH_LOG("KVM_CREATE_VM: %s",
-				      kvmc_errname(-self->vm));
-	self->fd = kvmc_create_vcpu(self->vm, 0);
-	ASSERT_LE(0, self->fd) TH_LOG("KVM_CREATE_VCPU: %s",
-				      kvmc_errname(-self->fd));
+	KVMC_VCPU_FDS_SETUP(&self->fds);
 }
 
 FIXTURE_TEARDOWN(vcpu)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->vm >= 0)
-		close(self->vm);
-	if (self->sys >= 0)
-		close(self->sys);
+	kvmc_vcpu_fds_close(&self->fds);
 }
 
 /* kvm_vcpu_ioctl(): _IOC_TYPE != KVMIO -> -EINVAL; else x86 default -EINVAL. */
 TEST_F(vcpu, unknown_vcpu_ioctl_einval)
 {
-	ASSERT_EQ(-1, ioctl(self->fd, KVMC_UNKNOWN_KVMIO, 0));
+	ASSERT_EQ(-1, ioctl(self->fds.vcpu, KVMC_UNKNOWN_KVMIO, 0));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, ioctl(self->fd, KVMC_UNKNOWN_FOREIGN, 0));
+	ASSERT_EQ(-1, ioctl(self->fds.vcpu, KVMC_UNKNOWN_FOREIGN, 0));
 	ASSERT_EQ(EINVAL, errno);
 }
 
@@ -151,7 +143,7 @@ TEST_F(vcpu, regs_reset_state)
 	struct kvm_regs r;
 
 	memset(&r, 0xaa, sizeof(r));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_REGS, &r));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_REGS, &r));
 	TH_LOG("rip %#llx rflags %#llx rdx %#llx", (unsigned long long)r.rip,
 	       (unsigned long long)r.rflags, (unsigned long long)r.rdx);
 	EXPECT_EQ(0xfff0, r.rip);
@@ -177,9 +169,9 @@ TEST_F(vcpu, regs_roundtrip)
 	struct kvm_regs in, out;
 
 	fill_regs(&in);
-	ASSERT_EQ(0, ioctl(self->fd, KVM_SET_REGS, &in));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_SET_REGS, &in));
 	memset(&out, 0, sizeof(out));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_REGS, &out));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_REGS, &out));
 	/* kvm_arch_vcpu_ioctl_set_regs(): rflags | X86_EFLAGS_FIXED. */
 	in.rflags |= RFLAGS_FIXED;
 	EXPECT_EQ(in.rax, out.rax);
@@ -205,19 +197,18 @@ TEST_F(vcpu, regs_roundtrip)
 
 TEST_F(vcpu, regs_bad_pointer_efault)
 {
-	ASSERT_EQ(-1, ioctl(self->fd, KVM_GET_REGS, NULL));
+	ASSERT_EQ(-1, ioctl(self->fds.vcpu, KVM_GET_REGS, NULL));
 	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, ioctl(self->fd, KVM_SET_REGS, NULL));
+	ASSERT_EQ(-1, ioctl(self->fds.vcpu, KVM_SET_REGS, NULL));
 	ASSERT_EQ(EFAULT, errno);
 }
 
 static void log_seg(struct __test_metadata *_metadata, const char *name,
 		    const struct kvm_segment *s)
 {
-	TH_LOG("%-4s base %#llx limit %#x sel %#x type %#x p %u dpl %u db %u s %u l %u g %u avl %u unusable %u",
-	       name, (unsigned long long)s->base, s->limit, s->selector,
-	       s->type, s->present, s->dpl, s->db, s->s, s->l, s->g, s->avl,
-	       s->unusable);
+	TH_LOG(SEG_FMT, name, (unsigned long long)s->base, s->limit,
+	       s->selector, s->type, s->present, s->dpl, s->db, s->s, s->l,
+	       s->g, s->avl, s->unusable);
 }
 
 static void log_sregs(struct __test_metadata *_metadata,
@@ -265,7 +256,7 @@ TEST_F(vcpu, sregs_reset_state)
 	size_t i;
 
 	memset(&s, 0xaa, sizeof(s));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, &s));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &s));
 	log_sregs(_metadata, &s);
 
 	EXPECT_EQ(0xf000, s.cs.selector);
@@ -302,7 +293,7 @@ TEST_F(vcpu, sregs_reset_state)
 	EXPECT_EQ(0, s.cr4);
 	EXPECT_EQ(0, s.cr8);
 	EXPECT_EQ(0, s.efer);
-	for (i = 0; i < sizeof(s.interrupt_bitmap) / sizeof(s.interrupt_bitmap[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(s.interrupt_bitmap); i++)
 		EXPECT_EQ(0, s.interrupt_bitmap[i]);
 }
 
@@ -339,7 +330,7 @@ TEST_F(vcpu, sregs_roundtrip_protected_mode)
 {
 	struct kvm_sregs in, out;
 
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, &in));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &in));
 	flat_seg(&in.cs, 0x08, 0xb);
 	flat_seg(&in.ds, 0x10, 0x3);
 	flat_seg(&in.es, 0x10, 0x3);
@@ -353,10 +344,10 @@ TEST_F(vcpu, sregs_roundtrip_protected_mode)
 	in.cr0 = X86_CR0_CD | X86_CR0_NW | X86_CR0_ET | X86_CR0_PE;
 	in.cr2 = 0x12345678;
 	in.cr3 = 0x3000;
-	ASSERT_EQ(0, ioctl(self->fd, KVM_SET_SREGS, &in));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_SET_SREGS, &in));
 
 	memset(&out, 0xaa, sizeof(out));
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, &out));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &out));
 	log_sregs(_metadata, &out);
 	check_seg_eq(_metadata, &in.cs, &out.cs);
 	check_seg_eq(_metadata, &in.ds, &out.ds);
@@ -377,7 +368,7 @@ TEST_F(vcpu, sregs_roundtrip_protected_mode)
 #define SET_SREGS_EINVAL(base, field, value) do {			\
 	struct kvm_sregs __s = *(base);					\
 	__s.field = (value);						\
-	EXPECT_EQ(-1, ioctl(self->fd, KVM_SET_SREGS, &__s))		\
+	EXPECT_EQ(-1, ioctl(self->fds.vcpu, KVM_SET_SREGS, &__s))	\
 		TH_LOG("%s = %#llx accepted", #field,			\
 		       (unsigned long long)(value));			\
 	EXPECT_EQ(EINVAL, errno) TH_LOG("%s", #field);			\
@@ -388,7 +379,7 @@ TEST_F(vcpu, sregs_invalid_einval)
 {
 	struct kvm_sregs reset, after;
 
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, &reset));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &reset));
 	SET_SREGS_EINVAL(&reset, cr0, reset.cr0 | X86_CR0_PG);
 	SET_SREGS_EINVAL(&reset, cr0, X86_CR0_NW | X86_CR0_ET);
 	SET_SREGS_EINVAL(&reset, cr0, reset.cr0 | (1ULL << 32));
@@ -398,15 +389,15 @@ TEST_F(vcpu, sregs_invalid_einval)
 	SET_SREGS_EINVAL(&reset, cr4, 1ULL << 63);
 
 	/* The checks come before any state is changed. */
-	ASSERT_EQ(0, ioctl(self->fd, KVM_GET_SREGS, &after));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &after));
 	EXPECT_EQ(0, memcmp(&reset, &after, sizeof(reset)));
 }
 
 TEST_F(vcpu, sregs_bad_pointer_efault)
 {
-	ASSERT_EQ(-1, ioctl(self->fd, KVM_GET_SREGS, NULL));
+	ASSERT_EQ(-1, ioctl(self->fds.vcpu, KVM_GET_SREGS, NULL));
 	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, ioctl(self->fd, KVM_SET_SREGS, NULL));
+	ASSERT_EQ(-1, ioctl(self->fds.vcpu, KVM_SET_SREGS, NULL));
 	ASSERT_EQ(EFAULT, errno);
 }
 
@@ -430,7 +421,7 @@ TEST_F(vcpu, mmap_kvm_run)
 	size_t i;
 	int size;
 
-	p = map_vcpu(_metadata, self->sys, self->fd, &size);
+	p = map_vcpu(_metadata, self->fds.sys, self->fds.vcpu, &size);
 	run = (struct kvm_run *)p;
 	EXPECT_EQ(KVM_EXIT_UNKNOWN, run->exit_reason);
 	EXPECT_EQ(0, run->request_interrupt_window);
@@ -451,7 +442,7 @@ TEST_F(vcpu, mmap_coalesced_mmio_page)
 	uint8_t *p;
 	int size;
 
-	p = map_vcpu(_metadata, self->sys, self->fd, &size);
+	p = map_vcpu(_metadata, self->fds.sys, self->fds.vcpu, &size);
 	ring = (struct kvm_coalesced_mmio_ring *)(p + 2 * KVMC_PAGE_SIZE);
 	EXPECT_EQ(ring->first, ring->last);
 	EXPECT_EQ(0, munmap(p, size));
