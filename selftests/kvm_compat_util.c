@@ -262,11 +262,24 @@ int kvmc_run(int vcpu_fd)
 int kvmc_set_real_seg(int vcpu_fd, int seg, uint16_t sel)
 {
 	struct kvm_sregs s;
-	struct kvm_segment *g = seg == KVMC_SEG_CS ? &s.cs : &s.ds;
+	struct kvm_segment *g;
 	int r = kvmc_ioctl(vcpu_fd, KVM_GET_SREGS, (unsigned long)&s);
 
 	if (r < 0)
 		return r;
+	switch (seg) {
+	case KVMC_SEG_CS:
+		g = &s.cs;
+		break;
+	case KVMC_SEG_DS:
+		g = &s.ds;
+		break;
+	case KVMC_SEG_SS:
+		g = &s.ss;
+		break;
+	default:
+		return -EINVAL;
+	}
 	g->selector = sel;
 	g->base = (uint64_t)sel << 4;
 	return kvmc_ioctl(vcpu_fd, KVM_SET_SREGS, (unsigned long)&s);

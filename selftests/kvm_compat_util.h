@@ -107,6 +107,7 @@ struct kvm_run *kvmc_map_run(int sys_fd, int vcpu_fd, size_t *size);
 int kvmc_set_real_seg(int vcpu_fd, int seg, uint16_t sel);
 #define KVMC_SEG_CS	0
 #define KVMC_SEG_DS	1
+#define KVMC_SEG_SS	2
 int kvmc_set_rip(int vcpu_fd, uint64_t rip);
 int kvmc_get_rip(int vcpu_fd, uint64_t *rip);
 int kvmc_enable_cap(int fd, uint32_t cap, uint64_t arg0);

@@ -20,8 +20,9 @@
  * upstream's userspace_msr_exit_test), and 0x10 (TSC) where a real one is
  * needed: an allowed unknown MSR exits with KVM_MSR_EXIT_REASON_UNKNOWN, a
  * denied one with KVM_MSR_EXIT_REASON_FILTER, so no test depends on what
- * an MSR holds. MSR exits are always answered with error = 0 (error != 0
- * injects #GP, which needs an IDT this real-mode guest does not have).
+ * an MSR holds. An MSR exit answered with error != 0, or an unknown MSR
+ * with no exit asked for, injects #GP: the tests that do so give the
+ * real-mode guest an IVT entry for vector 13 and a stack.
  *
  *   msr_filter_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  */
@@ -224,6 +225,58 @@ static void wrmsr_exit(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
 	EXPECT_EQ(WRMSR_GPA + 3, r.rip);
 	EXPECT_EQ(0xdeadbeef00000000ULL | (uint32_t)data, r.rax);
+}
+
+#define GP_HANDLER_GPA	0x2000		/* IVT[13] = 0000:2000, a HLT */
+#define STACK_TOP	0x3800		/* SS:SP = 0000:3800 */
+#define RFLAGS_IF	0x202ULL
+
+/*
+ * The #GP handler and stack, and the registers for an RDMSR or WRMSR at
+ * @rip of MSR @index; IF set, to see the delivery clear it.
+ */
+static void gp_setup(struct __test_metadata *_metadata, struct kvmc_guest *g,
+		     uint64_t rip, uint32_t index)
+{
+	struct kvm_regs r;
+
+	g->mem[13 * 4] = GP_HANDLER_GPA & 0xff;
+	g->mem[13 * 4 + 1] = GP_HANDLER_GPA >> 8;
+	g->mem[13 * 4 + 2] = 0;
+	g->mem[13 * 4 + 3] = 0;
+	g->mem[GP_HANDLER_GPA] = 0xf4;
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
+	r.rip = rip;
+	r.rcx = index;
+	r.rax = 0;
+	r.rdx = 0;
+	r.rsp = STACK_TOP;
+	r.rflags = RFLAGS_IF;
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_SET_REGS, &r));
+}
+
+/*
+ * The next KVM_RUN delivers #GP through the IVT, as a real-mode CPU does:
+ * FLAGS, CS and the IP of the faulting instruction pushed, IF cleared,
+ * CS:IP from IVT[13]; the handler's HLT exits. The instruction did not
+ * complete (an RDMSR stores nothing).
+ */
+static void gp_expect(struct __test_metadata *_metadata, struct kvmc_guest *g,
+		      uint16_t ip)
+{
+	struct kvm_regs r;
+	uint16_t frame[3];
+
+	KVMC_RUN_EXPECT(g, KVM_EXIT_HLT);
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
+	EXPECT_EQ(GP_HANDLER_GPA + 1, r.rip);
+	EXPECT_EQ(STACK_TOP - sizeof(frame), r.rsp);
+	EXPECT_EQ(RFLAGS_IF & ~0x200ULL, r.rflags);
+	memcpy(frame, g->mem + STACK_TOP - sizeof(frame), sizeof(frame));
+	EXPECT_EQ(ip, frame[0]);
+	EXPECT_EQ(0, frame[1]);
+	EXPECT_EQ(RFLAGS_IF, frame[2]);
+	EXPECT_EQ(0, g->mem[DATA_GPA]);
 }
 
 #define RDMSR_EXIT(index, reason)					\
@@ -539,6 +592,35 @@ TEST_F(msr, second_vcpu)
 	EXPECT_EQ(FILTER, run->msr.reason);
 	munmap(run, size);
 	close(v1);
+}
+
+/* No exit asked for: an MSR KVM does not know gets #GP. */
+TEST_F(msr, unknown_msr_gp)
+{
+	gp_setup(_metadata, &self->g, RDMSR_GPA, MSR_GOO);
+	gp_expect(_metadata, &self->g, RDMSR_GPA);
+	gp_setup(_metadata, &self->g, WRMSR_GPA, MSR_GOO);
+	gp_expect(_metadata, &self->g, WRMSR_GPA);
+}
+
+/* Userspace answers an MSR exit with error = 1: #GP (no RAX/RDX update). */
+TEST_F(msr, exit_error_gp)
+{
+	struct kvm_regs r;
+
+	USER_SPACE_MSR(UNKNOWN);
+	gp_setup(_metadata, &self->g, RDMSR_GPA, MSR_GOO);
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_RDMSR);
+	self->g.run->msr.data = 0x1234;
+	self->g.run->msr.error = 1;
+	gp_expect(_metadata, &self->g, RDMSR_GPA);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	EXPECT_EQ(0, r.rax);
+
+	gp_setup(_metadata, &self->g, WRMSR_GPA, MSR_GOO);
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_WRMSR);
+	self->g.run->msr.error = 1;
+	gp_expect(_metadata, &self->g, WRMSR_GPA);
 }
 
 KVMC_TEST_MAIN

@@ -8,8 +8,9 @@
  * complete_emulated_mmio(), kvm_emulate_halt()).
  *
  * The guest code uses only the instructions kvm_compat interprets:
- * mov r8/r16 imm, add r/m8 r8 (register and [disp16] forms), add al imm8,
- * mov al<->[moffs16], in/out with dx or imm8, hlt, rdmsr, wrmsr.
+ * mov r8/r16 imm, add r/m8 r8 (register and every 16-bit memory form),
+ * add al imm8, mov al<->[moffs16], in/out with dx or imm8, hlt, rdmsr,
+ * wrmsr.
  *
  * Deliberate difference: an instruction outside that subset runs on
  * upstream and gives KVM_EXIT_INTERNAL_ERROR (KVM_INTERNAL_ERROR_EMULATION)
@@ -227,6 +228,77 @@ TEST_F(vcpu, add_to_memory)
 	EXPECT_EQ(5, r.rax);
 	/* The last add: 3 + 5 = 8, no carry from 0x03 + 0x05 nibbles. */
 	EXPECT_EQ(RFLAGS_FIXED, r.rflags);
+}
+
+/*
+ * add [modrm], al in every 16-bit addressing form: the eight base/index
+ * combinations with no, 8-bit (negative) and 16-bit displacement, and
+ * [disp16]; [bp...] forms address through SS, the others through DS, and
+ * the offset wraps at 64 KiB. DS and SS have different bases, so a wrong
+ * register, displacement or segment changes another byte.
+ */
+TEST_F(vcpu, add_modrm_addressing)
+{
+	enum { BX = 0x100, BP = 0x200, SI = 0x20, DI = 0x40 };
+	static const uint16_t base[8] = {
+		BX + SI, BX + DI, BP + SI, BP + DI, SI, DI, BP, BX,
+	};
+	const uint64_t ds = 0x2000, ss = 0x2800, lo = 0x2000, hi = 0x3000;
+	const int8_t disp8 = -0x10;
+	const uint16_t disp16 = 0x0300;
+	unsigned int mod, rm, n;
+	struct kvm_regs r;
+	uint64_t want, a;
+
+	ASSERT_EQ(0, kvmc_set_real_seg(self->g.vcpu, KVMC_SEG_DS, ds >> 4));
+	ASSERT_EQ(0, kvmc_set_real_seg(self->g.vcpu, KVMC_SEG_SS, ss >> 4));
+	/* mod 0..2 with rm 0..7, then [si + disp16] wrapping past 0xffff. */
+	for (n = 0; n <= 24; n++) {
+		uint8_t code[] = { 0x00, 0, 0, 0, 0xf4 };	/* add, hlt */
+		uint16_t si = SI, off;
+
+		mod = n < 24 ? n / 8 : 2;
+		rm = n < 24 ? n % 8 : 4;
+		code[1] = mod << 6 | rm;	/* reg = 0: al */
+		if (mod == 0 && rm == 6) {
+			off = disp16;
+		} else {
+			off = base[rm];
+			if (mod == 1)
+				off += disp8;
+			if (mod == 2)
+				off += disp16;
+		}
+		if (n == 24) {
+			si = 0xff80;	/* 0xff80 + 0x300 = 0x10280 */
+			off = 0x0280;
+		}
+		if (mod == 1) {
+			code[2] = (uint8_t)disp8;
+			code[3] = 0xf4;
+		} else if (mod == 2 || rm == 6) {
+			code[2] = disp16 & 0xff;
+			code[3] = disp16 >> 8;
+		} else {
+			code[2] = 0xf4;
+		}
+		want = ((rm == 2 || rm == 3 || (rm == 6 && mod)) ? ss : ds) + off;
+
+		memset(self->g.mem + lo, 0, hi - lo);
+		LOAD(code);
+		GET_REGS(&r);
+		r.rax = 1;
+		r.rbx = BX;
+		r.rbp = BP;
+		r.rsi = si;
+		r.rdi = DI;
+		SET_REGS(&r);
+		KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+		EXPECT_EQ(1, self->g.mem[want]) TH_LOG("modrm %#x", code[1]);
+		for (a = lo; a < hi; a++)
+			if (a != want && self->g.mem[a])
+				EXPECT_EQ(want, a) TH_LOG("modrm %#x", code[1]);
+	}
 }
 
 /*
