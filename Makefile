@@ -18,7 +18,8 @@
 #   make bench       ns/op of each translated and a few passed-through ioctls
 #                    from x86_64, ia32 and x32 on /dev/kvm_compat and /dev/kvm
 #                    (one 6.12 guest); last line "bench: worst compat/native
-#                    ratio R"; exit 0 unless it could not run
+#                    ratio R (net of the syscall entry; raw R0)"; exit 0
+#                    unless it could not run
 #                    (KVMC_BENCH_ROUNDS, _MS, _BATCHES, _FILTER: see
 #                    scripts/bench.sh and Documentation/bench.rst)
 #   make lint        W=1, sparse, checkpatch, coccinelle, Kconfig; selftests:

@@ -40,9 +40,11 @@
  *
  * Output, one line per figure (fields 2-5 fixed, then key=value):
  *   bench <figure> <abi> <device> <ns_per_op> iters=N batches=B median=NS
- *	[bytes=N]
+ *	[null=NS] [bytes=N]
  * <abi> is 64, 32 or x32; <device> the device's file name (kvm_compat,
- * kvm); ns_per_op the fastest batch's. A figure that cannot be taken:
+ * kvm); ns_per_op the fastest batch's. The ioctl figures but null_ioctl
+ * alternate their batches with batches of null_ioctl, whose fastest is
+ * null=. A figure that cannot be taken:
  *   bench-skip <figure> <abi> <device> <reason>
  * and a first line "bench-info key=value ...".
  * Exit status: 0; 1 when the device cannot be used at all; 2 on bad usage.
@@ -78,7 +80,8 @@ static const struct {
 	{ "256M", 256ULL << 20 },
 	{ "1G", 1ULL << 30 },
 };
-#define NR_SIZES	(sizeof(sizes) / sizeof(sizes[0]))
+
+#define NR_SIZES	ARRAY_SIZE(sizes)
 /* Largest bitmap: 1 GiB of 4 KiB pages, one bit each. */
 #define MAX_BITMAP_BYTES	((1ULL << 30) / KVMC_PAGE_SIZE / 8)
 
@@ -107,10 +110,7 @@ static bool wanted(const char *name)
 	return !filter || strstr(name, filter);
 }
 
-static void skip(const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void skip(const char *name, const char *fmt, ...)
+static __printf(2, 3) void skip_figure(const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -165,14 +165,43 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
- * Time @op: calibrate on growing batches (which also warms it up), then
- * nbatches batches of budget / nbatches each; print the fastest.
+ * Calls of @op per batch of about budget / nbatches: calibrated on growing
+ * batches, which also warms the path up. 0 if a call gave another result.
  */
-static void measure(const struct op *op)
+static unsigned long calibrate(const struct op *op)
 {
 	double t, per, calib_ns = budget_ns / nbatches / 4;
-	static double ns[BENCH_MAX_BATCHES];
 	unsigned long n = 1;
+
+	for (;;) {
+		t = batch(op, n);
+		if (t < 0)
+			return 0;
+		if (t >= calib_ns || n >= (1UL << 28))
+			break;
+		n *= t < calib_ns / 16 ? 8 : 2;
+	}
+	/* A second look, in case one slow call (a grace period) set t. */
+	per = batch(op, n);
+	if (per < 0)
+		return 0;
+	per = (per < t ? per : t) / n;
+	n = (unsigned long)(budget_ns / nbatches / per);
+	return n < 1 ? 1 : n;
+}
+
+/*
+ * Time @op: nbatches batches of budget / nbatches each; print the fastest.
+ * With @pair (the null ioctl), each batch of @op is followed by one of
+ * @pair, and the fastest of those is printed too, as null=: the ABI's own
+ * entry cost taken in the same moments as the figure, so that a slow
+ * spell of the host or a lucky process layout weighs on both alike.
+ */
+static void measure(const struct op *op, const struct op *pair)
+{
+	static double ns[BENCH_MAX_BATCHES], zs[BENCH_MAX_BATCHES];
+	unsigned long n, nz = 0;
+	double t;
 	long r;
 	int b;
 
@@ -182,43 +211,45 @@ static void measure(const struct op *op)
 	errno = 0;
 	r = call(op);
 	if (r != op->expect) {
-		skip(op->name, "returned %ld (%s), expected %ld", r,
-		     r < 0 ? kvmc_errname(errno) : "ok", op->expect);
+		skip_figure(op->name, "returned %ld (%s), expected %ld", r,
+			    r < 0 ? kvmc_errname(errno) : "ok", op->expect);
 		return;
 	}
-	for (;;) {
-		t = batch(op, n);
-		if (t < 0)
-			goto failed;
-		if (t >= calib_ns || n >= (1UL << 28))
-			break;
-		n *= t < calib_ns / 16 ? 8 : 2;
-	}
-	/* A second look, in case one slow call (a grace period) set t. */
-	per = batch(op, n);
-	if (per < 0)
+	n = calibrate(op);
+	if (!n)
 		goto failed;
-	per = (per < t ? per : t) / n;
-	n = (unsigned long)(budget_ns / nbatches / per);
-	if (n < 1)
-		n = 1;
+	if (pair) {
+		nz = calibrate(pair);
+		if (!nz)
+			pair = NULL;
+	}
 	for (b = 0; b < nbatches; b++) {
 		t = batch(op, n);
 		if (t < 0)
 			goto failed;
 		ns[b] = t / n;
+		if (pair) {
+			t = batch(pair, nz);
+			if (t < 0)
+				pair = NULL;
+			zs[b] = t / nz;
+		}
 	}
 	qsort(ns, nbatches, sizeof(ns[0]), cmp_double);
 	printf("bench %s %s %s %.1f iters=%lu batches=%d median=%.1f",
 	       op->name, kvmc_abi_suffix(), devname, ns[0], n, nbatches,
 	       ns[nbatches / 2]);
+	if (pair) {
+		qsort(zs, nbatches, sizeof(zs[0]), cmp_double);
+		printf(" null=%.1f", zs[0]);
+	}
 	if (op->bytes)
 		printf(" bytes=%llu", (unsigned long long)op->bytes);
 	putchar('\n');
 	fflush(stdout);
 	return;
 failed:
-	skip(op->name, "a call in a batch did not return %ld", op->expect);
+	skip_figure(op->name, "a call in a batch did not return %ld", op->expect);
 }
 
 /*
@@ -328,7 +359,7 @@ static void bench_dirty_sizes(int sys, uint8_t *bitmap)
 	vm = kvmc_create_vm(sys);
 	if (vm < 0) {
 		for (i = 0; i < NR_SIZES; i++)
-			skip(names[0][i], "KVM_CREATE_VM: %s", kvmc_errname(-vm));
+			skip_figure(names[0][i], "KVM_CREATE_VM: %s", kvmc_errname(-vm));
 		return;
 	}
 	for (i = 0; i < NR_SIZES; i++) {
@@ -348,19 +379,19 @@ static void bench_dirty_sizes(int sys, uint8_t *bitmap)
 		r = add_slot(vm, 1 + i, (uint64_t)(i + 1) << 31, sizes[i].bytes,
 			     &region);
 		if (r) {
-			skip(names[0][i], "%s memslot: %s", sizes[i].name,
-			     r == -ENOMEM ? "cannot reserve the address space in this ABI" :
-			     kvmc_errname(-r));
+			skip_figure(names[0][i], "%s memslot: %s", sizes[i].name,
+				    r == -ENOMEM ? "cannot reserve the address space in this ABI" :
+				    kvmc_errname(-r));
 		} else {
 			memset(&logs[i], 0, sizeof(logs[i]));
 			logs[i].slot = 1 + i;
 			logs[i].dirty_bitmap = bitmap;
-			measure(&get);
+			measure(&get, NULL);
 		}
 		if (ffd < 0)
-			skip(names[1][i], "no tmpfs file: %s", kvmc_errname(-ffd));
+			skip_figure(names[1][i], "no tmpfs file: %s", kvmc_errname(-ffd));
 		else
-			measure(&flr);
+			measure(&flr, NULL);
 	}
 	close(vm);
 	if (ffd >= 0)
@@ -441,9 +472,9 @@ int main(int argc, char **argv)
 	}
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	printf("bench-info abi=%s device=%s budget_ms=%.0f batches=%d "
-	       "memslots=%s sizeof_msr_filter=%zu pid=%d\n",
-	       kvmc_abi_suffix(), devname, budget_ns / 1e6, nbatches, mem_kind,
+	printf("bench-info abi=%s device=%s budget_ms=%.0f batches=%d",
+	       kvmc_abi_suffix(), devname, budget_ns / 1e6, nbatches);
+	printf(" memslots=%s sizeof_msr_filter=%zu pid=%d\n", mem_kind,
 	       sizeof(struct kvm_msr_filter), (int)getpid());
 	fflush(stdout);
 
@@ -474,6 +505,8 @@ int main(int argc, char **argv)
 		/* An ioctl figure: every call must return @expect. */
 #define IOCTL_OP(nm, f, rq, a, ex) { .name = (nm), .kind = OP_IOCTL,	\
 		.fd = (f), .req = (rq), .arg = (unsigned long)(a), .expect = (ex) }
+		const struct op null_op =
+			IOCTL_OP("null_ioctl", null_fd, KVM_GET_API_VERSION, 0, -1);
 		const struct op ops[] = {
 			IOCTL_OP("KVM_SET_USER_MEMORY_REGION", vm,
 				 KVM_SET_USER_MEMORY_REGION, &slot0, 0),
@@ -485,7 +518,6 @@ int main(int argc, char **argv)
 			IOCTL_OP("KVM_GET_REGS", vcpu, KVM_GET_REGS, &regs, 0),
 			IOCTL_OP("KVM_CHECK_EXTENSION", sys, KVM_CHECK_EXTENSION,
 				 KVM_CAP_USER_MEMORY, 1),
-			IOCTL_OP("null_ioctl", null_fd, KVM_GET_API_VERSION, 0, -1),
 			/*
 			 * Last: each call hands the filter it replaces to RCU,
 			 * whose callbacks then run for a while.
@@ -495,8 +527,9 @@ int main(int argc, char **argv)
 		};
 		unsigned int i;
 
-		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-			measure(&ops[i]);
+		measure(&null_op, NULL);
+		for (i = 0; i < ARRAY_SIZE(ops); i++)
+			measure(&ops[i], &null_op);
 #undef IOCTL_OP
 	}
 	/* Let those RCU callbacks (kvm_compat's freed filters) run first. */
