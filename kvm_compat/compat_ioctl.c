@@ -167,19 +167,30 @@ static long kvmc_compat_clear_dirty_log(struct kvmc_vm *vm, void __user *argp)
 	return kvmc_clear_dirty_log(vm, &log);
 }
 
-/* KVM_SET_SIGNAL_MASK under the vCPU's mutex, as the native ioctl. */
+/*
+ * KVM_SET_SIGNAL_MASK: the mask is a compat_sigset_t, and len must be its
+ * size (kvm_vcpu_compat_ioctl()).  Unlike upstream, the mask is installed
+ * under the vCPU's mutex, as for a native caller.
+ */
 static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
 					 void __user *argp)
 {
-	long r;
+	struct kvm_signal_mask __user *sigmask_arg = argp;
+	struct kvm_signal_mask kvm_sigmask;
+	sigset_t sigset;
 
 	if (vcpu->vm->mm != current->mm)
 		return -EIO;
-	if (mutex_lock_killable(&vcpu->mutex))
-		return -EINTR;
-	r = kvmc_vcpu_ioctl_set_sigmask(vcpu, argp, true);
-	mutex_unlock(&vcpu->mutex);
-	return r;
+	if (!argp)
+		return kvmc_vcpu_install_sigmask(vcpu, NULL);
+
+	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
+		return -EFAULT;
+	if (kvm_sigmask.len != sizeof(compat_sigset_t))
+		return -EINVAL;
+	if (get_compat_sigset(&sigset, (compat_sigset_t __user *)sigmask_arg->sigset))
+		return -EFAULT;
+	return kvmc_vcpu_install_sigmask(vcpu, &sigset);
 }
 
 /**
@@ -235,8 +246,8 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
  * @cmd: the ioctl command
  * @arg: the caller's argument
  *
- * KVM_SET_SIGNAL_MASK takes a compat_sigset_t; the vCPU's mutex is held
- * while the mask is installed, as for the native ioctl.
+ * KVM_SET_SIGNAL_MASK takes a compat_sigset_t; the mask is installed under
+ * the vCPU's mutex, as for the native ioctl.
  *
  * Return: as kvmc_vcpu_ioctl().
  */

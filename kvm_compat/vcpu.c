@@ -7,7 +7,6 @@
  */
 
 #include <linux/anon_inodes.h>
-#include <linux/compat.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/mm.h>
@@ -59,36 +58,9 @@ static int kvmc_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* A caller's mask is a sigset_t, or a compat_sigset_t for a compat caller. */
-static size_t kvmc_sigset_size(bool compat)
-{
-#ifdef CONFIG_COMPAT
-	if (compat)
-		return sizeof(compat_sigset_t);
-#endif
-	return sizeof(sigset_t);
-}
-
-static int kvmc_read_sigset(sigset_t *set, const void __user *from, bool compat)
-{
-#ifdef CONFIG_COMPAT
-	if (compat)
-		return get_compat_sigset(set, from);
-#endif
-	return copy_from_user(set, from, sizeof(*set)) ? -EFAULT : 0;
-}
-
-/**
- * kvmc_vcpu_ioctl_set_sigmask() - KVM_SET_SIGNAL_MASK, native or compat
- * @vcpu: the vCPU, its mutex held
- * @argp: struct kvm_signal_mask, or NULL to remove the mask
- * @compat: the caller is a compat task: its mask is a compat_sigset_t
- *
- * Return: 0; -EINVAL when kvm_signal_mask.len is not the size of the
- * caller's sigset; -EFAULT.
- */
-long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu, void __user *argp,
-				 bool compat)
+/* KVM_SET_SIGNAL_MASK from a native caller: the mask is a sigset_t. */
+static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
+					void __user *argp)
 {
 	struct kvm_signal_mask __user *sigmask_arg = argp;
 	struct kvm_signal_mask kvm_sigmask;
@@ -99,11 +71,33 @@ long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu, void __user *argp,
 
 	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
 		return -EFAULT;
-	if (kvm_sigmask.len != kvmc_sigset_size(compat))
+	if (kvm_sigmask.len != sizeof(sigset))
 		return -EINVAL;
-	if (kvmc_read_sigset(&sigset, sigmask_arg->sigset, compat))
+	if (copy_from_user(&sigset, sigmask_arg->sigset, sizeof(sigset)))
 		return -EFAULT;
 	return kvmc_vcpu_set_sigmask(vcpu, &sigset);
+}
+
+/**
+ * kvmc_vcpu_install_sigmask() - KVM_SET_SIGNAL_MASK from outside the ioctl
+ * @vcpu: the vCPU, its mutex not held
+ * @sigset: the translated mask, or NULL to remove it
+ *
+ * For a compat caller, whose mask its handler has read as a
+ * compat_sigset_t: installed under the vCPU's mutex, as for a native one.
+ *
+ * Return: 0, or -EINTR if a fatal signal arrives while waiting for
+ * another ioctl on the same vCPU.
+ */
+int kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
+{
+	int r;
+
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	r = kvmc_vcpu_set_sigmask(vcpu, sigset);
+	mutex_unlock(&vcpu->mutex);
+	return r;
 }
 
 static long kvmc_vcpu_ioctl_locked(struct kvmc_vcpu *vcpu, unsigned int cmd,
@@ -115,7 +109,7 @@ static long kvmc_vcpu_ioctl_locked(struct kvmc_vcpu *vcpu, unsigned int cmd,
 			return -EINVAL;
 		return kvmc_vcpu_run(vcpu);
 	case KVM_SET_SIGNAL_MASK:
-		return kvmc_vcpu_ioctl_set_sigmask(vcpu, (void __user *)arg, false);
+		return kvmc_vcpu_ioctl_set_sigmask(vcpu, (void __user *)arg);
 	default:
 		return kvmc_arch_vcpu_ioctl(vcpu, cmd, (void __user *)arg);
 	}
