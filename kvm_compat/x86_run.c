@@ -479,6 +479,11 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 	if (vcpu->arch.cr0 & X86_CR0_PE)
 		return kvmc_internal_error(vcpu, NULL);
 
+	if (vcpu->arch.gp_pending) {
+		vcpu->arch.gp_pending = false;
+		return kvmc_real_mode_exception(vcpu, KVMC_GP_VECTOR);
+	}
+
 	r = kvmc_execute(vcpu, &insn);
 	vcpu->arch.mmio_read_valid = false;
 	if (r == -ENOENT)	/* code or operand bytes outside guest RAM */
@@ -518,10 +523,9 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 		}
 		fallthrough;
 	case KVMC_X86_EXIT_WRMSR:
+		/* Queued, as kvm_inject_gp(): delivered before the next step. */
 		if (run->msr.error) {
-			mutex_lock(&vcpu->vm->slots_lock);
-			kvmc_real_mode_exception(vcpu, KVMC_GP_VECTOR);
-			mutex_unlock(&vcpu->vm->slots_lock);
+			a->gp_pending = true;
 			return 0;
 		}
 		kvmc_complete(vcpu, &insn);

@@ -74,6 +74,8 @@ struct kvmc_dtable {
  * @efer:	EFER
  * @apic_base:	IA32_APIC_BASE
  * @pending_irq: vector queued through kvm_sregs.interrupt_bitmap, or -1
+ * @gp_pending:	a #GP to deliver before the next instruction (userspace
+ *		answered an MSR exit with an error)
  * @exit:	the exit userspace is serving, completed by the next KVM_RUN
  * @exit_rip:	rip of the instruction that made @exit
  * @exit_len:	its length
@@ -96,6 +98,7 @@ struct kvmc_vcpu_arch {
 	u64 efer;
 	u64 apic_base;
 	int pending_irq;
+	bool gp_pending;
 	enum kvmc_x86_exit exit;
 	u64 exit_rip;
 	u8 exit_len;
