@@ -1664,13 +1664,6 @@ static void fz_batch_child(struct fz_shared *sh, uint64_t seed, uint32_t batch,
 
 /* ---- the test process ---- */
 
-static void fz_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * Run one batch in a child and wait for it. Returns 0 when it finished
  * cleanly, else -1 with @why filled in.
@@ -1702,7 +1695,7 @@ static int fz_run_batch(struct fz_shared *sh, uint64_t seed, uint32_t batch,
 			snprintf(why, whylen, "waitpid: %s", kvmc_errname(errno));
 			return -1;
 		}
-		fz_sleep_ms(50);
+		kvmc_sleep_ms(50);
 		if (sh->progress != last) {
 			last = sh->progress;
 			idle_ms = 0;
@@ -1756,32 +1749,6 @@ static void fz_log_stats(struct __test_metadata *_metadata,
 	if (sh->tsc_khz_ambiguous)
 		TH_LOG(FZ_TSC_KHZ_FMT,
 		       (unsigned long long)sh->tsc_khz_ambiguous);
-}
-
-/* The device still works: a VM, a vCPU, a memslot, KVM_GET_REGS. */
-static void fz_check_device(struct __test_metadata *_metadata)
-{
-	struct kvm_regs regs;
-	int sys, vm, vcpu, r;
-	void *mem;
-
-	sys = kvmc_open();
-	ASSERT_LE(0, sys) TH_LOG("open after fuzzing: %s", kvmc_errname(-sys));
-	vm = kvmc_create_vm(sys);
-	ASSERT_LE(0, vm) TH_LOG("KVM_CREATE_VM after fuzzing: %s", kvmc_errname(-vm));
-	mem = kvmc_map_pages(2);
-	ASSERT_NE(NULL, mem);
-	r = kvmc_set_region(vm, 0, 0, 0, 2 * PG, KVMC_HVA(mem));
-	EXPECT_EQ(0, r) TH_LOG("memslot after fuzzing: %s", kvmc_errname(-r));
-	vcpu = kvmc_create_vcpu(vm, 0);
-	ASSERT_LE(0, vcpu) TH_LOG("KVM_CREATE_VCPU after fuzzing: %s",
-				  kvmc_errname(-vcpu));
-	EXPECT_EQ(0, ioctl(vcpu, KVM_GET_REGS, &regs));
-	EXPECT_EQ(0xfff0, regs.rip);
-	close(vcpu);
-	close(vm);
-	close(sys);
-	munmap(mem, 2 * PG);
 }
 
 /* One seed for the whole run, taken before the harness forks the tests. */
@@ -1864,7 +1831,7 @@ TEST_F_TIMEOUT(fuzz, random_calls, 150)
 	}
 	fz_log_stats(_metadata, sh);
 	EXPECT_LT(0, sh->calls);
-	fz_check_device(_metadata);
+	KVMC_ASSERT_DEVICE_WORKS("fuzzing");
 	EXPECT_EQ(self->fds_before, kvmc_count_fds());
 	munmap(sh, sizeof(*sh));
 }
@@ -1999,7 +1966,7 @@ TEST_F_TIMEOUT(fuzz, close_race, 120)
 			close(vcpu);
 	}
 	munmap(r.buf, PG);
-	fz_check_device(_metadata);
+	KVMC_ASSERT_DEVICE_WORKS("fuzzing");
 	EXPECT_EQ(self->fds_before, kvmc_count_fds());
 }
 
@@ -2054,7 +2021,7 @@ TEST_F(fuzz, vm_closed_vcpu_lives)
 	EXPECT_EQ(0, close(v1));
 	EXPECT_EQ(0, close(sys));
 	munmap(mem, 4 * PG);
-	fz_check_device(_metadata);
+	KVMC_ASSERT_DEVICE_WORKS("fuzzing");
 	EXPECT_EQ(self->fds_before, kvmc_count_fds());
 }
 

@@ -468,6 +468,13 @@ uint64_t kvmc_env_u64(const char *env, uint64_t def)
 	return v && *v ? strtoull(v, NULL, 0) : def;
 }
 
+void kvmc_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
 int kvmc_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -481,4 +488,49 @@ int kvmc_count_fds(void)
 			n++;
 	closedir(d);
 	return n - 1;	/* the directory's own fd */
+}
+
+int kvmc_check_device(const char **what)
+{
+	int sys, vm = -1, vcpu = -1, r;
+	struct kvm_regs regs;
+	void *mem = NULL;
+
+	*what = "open";
+	sys = kvmc_open();
+	r = sys;
+	if (r < 0)
+		goto out;
+	*what = "KVM_CREATE_VM";
+	vm = kvmc_create_vm(sys);
+	r = vm;
+	if (r < 0)
+		goto out;
+	*what = "memslot";
+	mem = kvmc_map_pages(1);
+	r = mem ? kvmc_set_region(vm, 0, 0, 0, KVMC_PAGE_SIZE, KVMC_HVA(mem)) :
+		  -ENOMEM;
+	if (r < 0)
+		goto out;
+	*what = "KVM_CREATE_VCPU";
+	vcpu = kvmc_create_vcpu(vm, 0);
+	r = vcpu;
+	if (r < 0)
+		goto out;
+	*what = "KVM_GET_REGS";
+	r = kvmc_ioctl(vcpu, KVM_GET_REGS, (unsigned long)&regs);
+	if (!r && regs.rip != 0xfff0) {
+		*what = "RIP of the new vCPU (not 0xfff0)";
+		r = -EIO;
+	}
+out:
+	if (vcpu >= 0)
+		close(vcpu);
+	if (vm >= 0)
+		close(vm);
+	if (sys >= 0)
+		close(sys);
+	if (mem)
+		munmap(mem, KVMC_PAGE_SIZE);
+	return r < 0 ? r : 0;
 }

@@ -131,8 +131,16 @@ uint64_t kvmc_rng_below(uint64_t *state, uint64_t n);
 uint64_t kvmc_seed_from_env(const char *env);
 /* An unsigned number from environment variable @env, else @def. */
 uint64_t kvmc_env_u64(const char *env, uint64_t def);
+/* nanosleep() for @ms milliseconds (a signal may end it early). */
+void kvmc_sleep_ms(long ms);
 /* Open fds of this process (entries of /proc/self/fd), or -errno. */
 int kvmc_count_fds(void);
+/*
+ * The device still works: it opens, creates a VM with a one-page memslot
+ * and vCPU 0, whose KVM_GET_REGS gives the reset RIP 0xfff0. Returns 0, or
+ * -errno (-EIO: another RIP) with *@what naming the step that failed.
+ */
+int kvmc_check_device(const char **what);
 
 /*
  * The macros below need kselftest_harness.h (they use SKIP/_metadata and
@@ -181,6 +189,14 @@ int kvmc_count_fds(void);
 	kvmc_vcpu_fds_init(__fds);					\
 	KVMC_OPEN_OR_SKIP(__fds->sys);					\
 	KVMC_VCPU_FDS_CREATE(__fds);					\
+} while (0)
+
+/* kvmc_check_device() must succeed; @when says after what, for the log. */
+#define KVMC_ASSERT_DEVICE_WORKS(when) do {				\
+	const char *__what;						\
+	int __r = kvmc_check_device(&__what);				\
+	ASSERT_EQ(0, __r) TH_LOG("%s after %s: %s", __what, (when),	\
+				 kvmc_errname(-__r));			\
 } while (0)
 
 /* KVM_RUN must succeed with exit_reason @reason. */

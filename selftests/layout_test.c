@@ -17,6 +17,7 @@
 
 #include "kselftest_harness.h"
 #include "kvm_compat_util.h"
+#include "kvm_compat_vcpu_fixture.h"
 
 #define SA_SIZE(type, n) \
 	static_assert(sizeof(type) == (n), "sizeof(" #type ") != " #n)
@@ -83,21 +84,6 @@ static_assert(KVM_SET_USER_MEMORY_REGION == 0x4020ae46,
 
 #define PAD	16
 #define FILL	0xaa
-
-FIXTURE(vcpu)
-{
-	struct kvmc_vcpu_fds fds;
-};
-
-FIXTURE_SETUP(vcpu)
-{
-	KVMC_VCPU_FDS_SETUP(&self->fds);
-}
-
-FIXTURE_TEARDOWN(vcpu)
-{
-	kvmc_vcpu_fds_close(&self->fds);
-}
 
 /* Number of bytes of @buf[from, to) that are not FILL. */
 static size_t count_touched(const uint8_t *buf, size_t from, size_t to)
@@ -187,9 +173,11 @@ TEST_F(vcpu, kvm_run_header)
 		 self->fds.vcpu, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	run = (struct kvm_run *)p;
-	run->immediate_exit = 0x5a;
-	EXPECT_EQ(0x5a, p[1]);
 	EXPECT_EQ(0, *(uint32_t *)(p + 8));	/* exit_reason */
+	/* The kernel reads immediate_exit at offset 1: EINTR, no entry. */
+	p[1] = 1;
+	EXPECT_EQ(-EINTR, kvmc_run(self->fds.vcpu));
+	EXPECT_EQ(1, run->immediate_exit);
 	EXPECT_EQ(0, munmap(p, size));
 }
 

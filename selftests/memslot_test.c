@@ -199,18 +199,17 @@ TEST_F(vm, hva_ending_at_4g)
  */
 TEST_F(vm, hva_above_4g)
 {
-	int want_start, want_cross;
+	int want;
 
 	if (kvmc_is_compat_abi() && !kvmc_is_upstream())
-		want_start = -EINVAL;	/* kvm_compat */
+		want = -EINVAL;	/* kvm_compat */
 	else
-		want_start = 0;		/* upstream, 64-bit */
-	want_cross = want_start;
+		want = 0;	/* upstream, 64-bit */
 	TH_LOG("%s caller, %s: expecting %s", kvmc_abi_name(), kvmc_device(),
-	       want_start ? "EINVAL" : "success");
-	EXPECT_EQ(want_start, set(self->vm, 0, 0, 0, PG, HVA_4G));
-	EXPECT_EQ(want_cross,
-		  set(self->vm, 1, 0, 0x10 * PG, 2 * PG, HVA_4G - PG));
+	       want ? "EINVAL" : "success");
+	/* Starting at 4 GiB, and crossing it. */
+	EXPECT_EQ(want, set(self->vm, 0, 0, 0, PG, HVA_4G));
+	EXPECT_EQ(want, set(self->vm, 1, 0, 0x10 * PG, 2 * PG, HVA_4G - PG));
 }
 
 KVMC_TEST_MAIN

@@ -28,6 +28,7 @@
 
 #include "kselftest_harness.h"
 #include "kvm_compat_util.h"
+#include "kvm_compat_vcpu_fixture.h"
 
 #define FILL_A		0xa5
 #define FILL_B		0x5a
@@ -208,21 +209,6 @@ static void check_output(struct __test_metadata *_metadata,
 	}
 	TH_LOG("%s: %zu bytes, %u fields, %u gap bytes, %d trailer bytes",
 	       l->what, l->size, l->n, gaps, TRAILER);
-}
-
-FIXTURE(vcpu)
-{
-	struct kvmc_vcpu_fds fds;
-};
-
-FIXTURE_SETUP(vcpu)
-{
-	KVMC_VCPU_FDS_SETUP(&self->fds);
-}
-
-FIXTURE_TEARDOWN(vcpu)
-{
-	kvmc_vcpu_fds_close(&self->fds);
 }
 
 /* The layout tables cover each structure the way the compiler sees it. */

@@ -148,16 +148,6 @@ static void __attribute__((constructor)) stress_take_seed(void)
 	stress_seed = kvmc_seed_from_env("KVMC_STRESS_SEED");
 }
 
-static int set_rip(int vcpu)
-{
-	struct kvm_regs regs;
-
-	if (ioctl(vcpu, KVM_GET_REGS, &regs))
-		return -errno;
-	regs.rip = GUEST_RIP;
-	return ioctl(vcpu, KVM_SET_REGS, &regs) ? -errno : 0;
-}
-
 /* A VM whose vCPUs execute HLT after HLT: 64 KiB of 0xf4 at CS base. */
 struct hlt_vm {
 	int vm;
@@ -195,7 +185,7 @@ static int hlt_vm_create(struct hlt_vm *h, int sys, int nvcpus)
 		h->vcpu[i] = kvmc_create_vcpu(h->vm, i);
 		if (h->vcpu[i] < 0)
 			return h->vcpu[i];
-		r = set_rip(h->vcpu[i]);
+		r = kvmc_set_rip(h->vcpu[i], GUEST_RIP);
 		if (r)
 			return r;
 		h->run[i] = mmap(NULL, h->run_size, PROT_READ | PROT_WRITE,
@@ -410,31 +400,6 @@ static void *regs_thread(void *arg)
 	return NULL;
 }
 
-/* The device still works: a VM, a vCPU, a memslot, KVM_GET_REGS. */
-static void check_device(struct __test_metadata *_metadata)
-{
-	struct kvm_regs regs;
-	int sys, vm, vcpu, r;
-	void *mem;
-
-	sys = kvmc_open();
-	ASSERT_LE(0, sys) TH_LOG("open: %s", kvmc_errname(-sys));
-	vm = kvmc_create_vm(sys);
-	ASSERT_LE(0, vm) TH_LOG("KVM_CREATE_VM: %s", kvmc_errname(-vm));
-	mem = kvmc_map_pages(1);
-	ASSERT_NE(NULL, mem);
-	r = kvmc_set_region(vm, 0, 0, 0, PG, KVMC_HVA(mem));
-	EXPECT_EQ(0, r) TH_LOG("memslot: %s", kvmc_errname(-r));
-	vcpu = kvmc_create_vcpu(vm, 0);
-	ASSERT_LE(0, vcpu) TH_LOG("KVM_CREATE_VCPU: %s", kvmc_errname(-vcpu));
-	EXPECT_EQ(0, ioctl(vcpu, KVM_GET_REGS, &regs));
-	EXPECT_EQ(RESET_RIP, regs.rip);
-	close(vcpu);
-	close(vm);
-	close(sys);
-	munmap(mem, PG);
-}
-
 FIXTURE(stress)
 {
 	int sys;
@@ -508,7 +473,7 @@ TEST_F_TIMEOUT(stress, memslots_vs_run, 240)
 		EXPECT_EQ(SLOT_OPS, rv[v].slot_ops);
 		hlt_vm_destroy(&rv[v].h);
 	}
-	check_device(_metadata);
+	KVMC_ASSERT_DEVICE_WORKS("stress");
 }
 
 /* ---- close_vcpu_in_ioctl ---- */
@@ -611,7 +576,7 @@ TEST_F_TIMEOUT(stress, close_vcpu_in_ioctl, 180)
 		if (bad.err)
 			break;
 	}
-	check_device(_metadata);
+	KVMC_ASSERT_DEVICE_WORKS("stress");
 }
 
 /* ---- kill_mid_ioctl ---- */
@@ -721,13 +686,6 @@ kill_child(struct kill_shared *sh, uint64_t seed)
 	_exit(0);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 TEST_F_TIMEOUT(stress, kill_mid_ioctl, 240)
 {
 	struct kill_shared *sh;
@@ -754,7 +712,7 @@ TEST_F_TIMEOUT(stress, kill_mid_ioctl, 240)
 			reaped = waitpid(pid, &status, WNOHANG) == pid;
 			if (reaped)
 				break;
-			sleep_ms(1);
+			kvmc_sleep_ms(1);
 			if (sh->progress != last) {
 				last = sh->progress;
 				idle = 0;
@@ -782,7 +740,7 @@ TEST_F_TIMEOUT(stress, kill_mid_ioctl, 240)
 		       (unsigned long long)sh->progress, (unsigned long long)at);
 	}
 	munmap(sh, sizeof(*sh));
-	check_device(_metadata);
+	KVMC_ASSERT_DEVICE_WORKS("stress");
 }
 
 /* ---- module_refcount: must stay the last test ---- */
@@ -918,11 +876,11 @@ TEST_F_TIMEOUT(stress, module_refcount, 60)
 	ASSERT_EQ(0, r) TH_LOG("finit_module(%s): %s", m.path, kvmc_errname(-r));
 	/* The node appears asynchronously; bounded wait, as the guest's init. */
 	for (i = 0; i < 200 && stat(kvmc_device(), &st); i++)
-		sleep_ms(10);
+		kvmc_sleep_ms(10);
 	ASSERT_EQ(0, stat(kvmc_device(), &st)) TH_LOG("%s did not come back",
 						      kvmc_device());
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
-	check_device(_metadata);
+	KVMC_ASSERT_DEVICE_WORKS("stress");
 }
 
 KVMC_TEST_MAIN

@@ -110,20 +110,8 @@ TEST_F(vm, unknown_vm_ioctl_enotty)
 	ASSERT_EQ(ENOTTY, errno);
 }
 
-FIXTURE(vcpu)
-{
-	struct kvmc_vcpu_fds fds;
-};
-
-FIXTURE_SETUP(vcpu)
-{
-	KVMC_VCPU_FDS_SETUP(&self->fds);
-}
-
-FIXTURE_TEARDOWN(vcpu)
-{
-	kvmc_vcpu_fds_close(&self->fds);
-}
+/* After FIXTURE(vm): the harness runs the fixtures in this order. */
+#include "kvm_compat_vcpu_fixture.h"
 
 /* kvm_vcpu_ioctl(): _IOC_TYPE != KVMIO -> -EINVAL; else x86 default -EINVAL. */
 TEST_F(vcpu, unknown_vcpu_ioctl_einval)
@@ -417,7 +405,7 @@ static uint8_t *map_vcpu(struct __test_metadata *_metadata, int sys, int fd,
 TEST_F(vcpu, mmap_kvm_run)
 {
 	struct kvm_run *run;
-	uint8_t *p, acc = 0;
+	uint8_t *p, *p2, acc = 0;
 	size_t i;
 	int size;
 
@@ -429,9 +417,13 @@ TEST_F(vcpu, mmap_kvm_run)
 	for (i = 0; i < KVMC_PAGE_SIZE; i++)
 		acc |= p[KVMC_PAGE_SIZE + i];
 	EXPECT_EQ(0, acc);
-	/* Writable, shared with the kernel's copy. */
+	/* Writable, and the same pages in another mapping of the vCPU. */
+	p2 = map_vcpu(_metadata, self->fds.sys, self->fds.vcpu, &size);
 	run->immediate_exit = 1;
-	EXPECT_EQ(1, run->immediate_exit);
+	p[KVMC_PAGE_SIZE] = 0x5a;
+	EXPECT_EQ(1, ((struct kvm_run *)p2)->immediate_exit);
+	EXPECT_EQ(0x5a, p2[KVMC_PAGE_SIZE]);
+	EXPECT_EQ(0, munmap(p2, size));
 	EXPECT_EQ(0, munmap(p, size));
 }
 
