@@ -20,8 +20,8 @@
 #                    (one 6.12 guest); last line "bench: worst compat/native
 #                    ratio R (net of the syscall entry; raw R0)"; exit 0
 #                    unless it could not run
-#                    (KVMC_BENCH_ROUNDS, _MS, _BATCHES, _FILTER: see
-#                    scripts/bench.sh and Documentation/bench.rst)
+#                    (KVMC_BENCH_ROUNDS, _MS, _BATCHES, _FILTER, _TOL,
+#                    _SMP: see scripts/bench.sh, Documentation/bench.rst)
 #   make lint        W=1, sparse, checkpatch, coccinelle, Kconfig; selftests:
 #                    checkpatch, -Werror; shellcheck: 0 findings
 #   make deps        install the Debian packages all of the above need

@@ -59,6 +59,18 @@ function kib(bytes) {
 	return bytes / 1024
 }
 
+# The two header lines of a table with a column group per device: the
+# device names over groups @w wide, then "ioctl" and the group's @cols.
+function dev_header(w, cols,    d) {
+	printf "%-28s", ""
+	for (d = 1; d <= ndev; d++)
+		printf " | %-" w "s", devname[devs[d]]
+	printf "\n%-28s", "ioctl"
+	for (d = 1; d <= ndev; d++)
+		printf " | %s", cols
+	print ""
+}
+
 BEGIN {
 	if (tol == "")
 		tol = 1.05
@@ -153,13 +165,7 @@ END {
 	# 1. ns/op per ioctl, ABI and device, with compat/native ratios.
 	print ""
 	print "ns/op per ioctl (T = translated on kvm_compat's compat path, P = passed through)"
-	printf "%-28s", ""
-	for (d = 1; d <= ndev; d++)
-		printf " | %-45s", devname[devs[d]]
-	printf "\n%-28s", "ioctl"
-	for (d = 1; d <= ndev; d++)
-		printf " | %8s %8s %8s %9s %8s", "x86_64", "ia32", "x32", "ia32/64", "x32/64"
-	print ""
+	dev_header(45, sprintf("%8s %8s %8s %9s %8s", "x86_64", "ia32", "x32", "ia32/64", "x32/64"))
 	for (i = 1; i <= nio; i++) {
 		io = ios[i]
 		name = (io in label) ? label[io] : io
@@ -205,13 +211,7 @@ END {
 	print "compat cost beyond the ABI's own syscall entry: delta = (compat - null_compat)"
 	print "- (native - null_native) in ns, net ratio = (compat - null_compat + null_native) / native;"
 	print "null = the null ioctl timed between the batches of the same figure, same process"
-	printf "%-28s", ""
-	for (d = 1; d <= ndev; d++)
-		printf " | %-37s", devname[devs[d]]
-	printf "\n%-28s", "ioctl"
-	for (d = 1; d <= ndev; d++)
-		printf " | %8s %8s %9s %9s", "ia32 ns", "x32 ns", "ia32 net", "x32 net"
-	print ""
+	dev_header(37, sprintf("%8s %8s %9s %9s", "ia32 ns", "x32 ns", "ia32 net", "x32 net"))
 	for (i = 1; i <= nio; i++) {
 		io = ios[i]
 		if (io == "null_ioctl")

@@ -36,9 +36,7 @@ esac
 
 "$top/scripts/deps.sh" build source qemu
 kver=$("$top/scripts/fetch-kernel.sh" 6.12)
-out="$KVMC_CACHE/results/bench-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$out"
-ln -sfn "$(basename "$out")" "$KVMC_CACHE/results/bench-latest"
+out=$(kvmc_new_results bench-)
 
 kvmc_log "building the module (translate=y) and the selftests"
 "$top/scripts/build-selftests.sh" >"$out/selftests.dir" &
@@ -71,7 +69,7 @@ secs=$(($(kvmc_now) - t0))
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 title="make bench, $(date '+%Y-%m-%d %H:%M %Z'): Debian $kver under QEMU TCG (-cpu max), kvm_compat translate=y, kvm-amd nested"
-host="${cpu:-unknown CPU}, $(nproc) CPUs, $(free -g | awk '/^Mem:/ { print $2 " GiB" }'), $($QEMU --version | head -n1)"
+host="${cpu:-unknown CPU}, $(nproc) CPUs, $(awk '/^MemTotal:/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $($QEMU --version | head -n1)"
 load="1/5/15-min load average $load_before before the boot, $load_after after it (${secs} s)"
 
 status_awk=0

@@ -6,13 +6,14 @@
 #   scripts/build-selftests.sh
 # Uses the kselftest headers of the 6.12 source (scripts/linux-source.sh).
 # The build output goes to .cache/selftests.log (shown on failure).
+# KVMC_SELFTESTS_SRC builds another tree than selftests/ (testing the
+# harness itself).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
-out=${KVMC_SELFTESTS_OUT:-$KVMC_CACHE/selftests}
+out=$KVMC_CACHE/selftests
 log=$out.log
-# KVMC_SELFTESTS_SRC: build another tree (testing the harness itself).
 sdir=${KVMC_SELFTESTS_SRC:-$top/selftests}
 [ -f "$sdir/Makefile" ] || kvmc_die "no $sdir/Makefile"
 src=$("$top/scripts/linux-source.sh")

@@ -40,9 +40,7 @@ boot_timeout=${KVMC_DEBUG_BOOT_TIMEOUT:-2400}
 build_base=${KVMC_DEBUG_BUILD_DIR:-$KVMC_CACHE/build/debug}
 
 t0=$(kvmc_now)
-results="$KVMC_CACHE/results/debug-$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$results"
-ln -sfn "$(basename "$results")" "$KVMC_CACHE/results/debug-latest"
+results=$(kvmc_new_results debug-)
 
 "$top/scripts/deps.sh" build source qemu debug
 
@@ -66,12 +64,10 @@ if wait "$st_pid"; then
 	tests_dir=$(cat "$results/selftests.dir")
 fi
 for m in $MODES; do
-	if wait "${build_pid[$m]}" && [ -n "$tests_dir" ]; then
-		"$top/scripts/mkinitramfs.sh" -N -k debug -K "$(cat "$results/ko-$m")" \
-			-m "$m" -t "$tests_dir" -o "$results/initramfs-$m.cpio.gz" ||
-			rm -f "$results/initramfs-$m.cpio.gz"
-	fi
+	kvmc_initramfs "${build_pid[$m]}" "$results/ko-$m" "$tests_dir" \
+		"$results/initramfs-$m.cpio.gz" -N -k debug -m "$m"
 done
+wait
 kvmc_log "builds: $(($(kvmc_now) - t))s"
 
 # kasan_multi_shot: every KASAN report, not only the first;
@@ -81,10 +77,7 @@ boot_one() {
 	local log="$results/debug_${m}_base.log"
 	local initrd="$results/initramfs-$m.cpio.gz"
 	if [ ! -f "$initrd" ]; then
-		{
-			echo "### kvmc-setup-fail build failed (module or selftests), no boot; see output above"
-			echo "### kvmc-done"
-		} >"$log"
+		kvmc_no_boot_log "$log"
 		return
 	fi
 	"$top/scripts/qemu-run.sh" -k debug -b "$image" -i "$initrd" -l "$log" \
@@ -104,9 +97,7 @@ for m in $MODES; do
 	logs+=("$results/debug_${m}_base.log")
 done
 rc=0
-awk -v cases="$results/cases.tsv" -v lint=off -v oracle_compat="$ORACLE_COMPAT" \
-	-v divergences="$top/Documentation/divergences.rst" \
-	-f "$top/scripts/results.awk" "${logs[@]}" >"$results/summary.txt" || rc=1
+kvmc_results "$results" off "${logs[@]}" >"$results/summary.txt" || rc=1
 cat "$results/summary.txt"
 read -r passed failed < <(awk '/^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ { p = $1; f = $3 }
 	END { print p + 0, f + 0 }' "$results/summary.txt")

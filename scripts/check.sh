@@ -24,9 +24,7 @@ NOIA32=${NOIA32:-1}
 export TESTS=${TESTS:-} ABIS=${ABIS:-$ABIS_ALL}
 
 t0=$(kvmc_now)
-results="$KVMC_CACHE/results/$(date +%Y%m%d-%H%M%S)"
-mkdir -p "$results"
-ln -sfn "$(basename "$results")" "$KVMC_CACHE/results/latest"
+results=$(kvmc_new_results "")
 
 steps="build source qemu"
 [ "$LINT" = 1 ] && steps="$steps lint"
@@ -65,19 +63,13 @@ tests_dir=
 if wait "$st_pid"; then
 	tests_dir=$(cat "$results/selftests.dir")
 fi
-declare -A initrd_pid
 for s in $KERNELS; do
 	for m in $MODES; do
-		if wait "${build_pid[$s-$m]}" && [ -n "$tests_dir" ]; then
-			"$top/scripts/mkinitramfs.sh" -k "${kver[$s]}" -K "$(cat "$results/ko-$s-$m")" \
-				-m "$m" -t "$tests_dir" -o "$results/initramfs-$s-$m.cpio.gz" &
-			initrd_pid[$s-$m]=$!
-		fi
+		kvmc_initramfs "${build_pid[$s-$m]}" "$results/ko-$s-$m" "$tests_dir" \
+			"$results/initramfs-$s-$m.cpio.gz" -k "${kver[$s]}" -m "$m"
 	done
 done
-for k in "${!initrd_pid[@]}"; do
-	wait "${initrd_pid[$k]}" || rm -f "$results/initramfs-$k.cpio.gz"
-done
+wait
 kvmc_log "builds: $(($(kvmc_now) - t))s"
 
 # The matrix: "<series> <mode> <variant> <extra cmdline words>".
@@ -96,10 +88,7 @@ boot_one() {
 	local log="$results/${s}_${m}_$v.log"
 	local initrd="$results/initramfs-$s-$m.cpio.gz"
 	if [ ! -f "$initrd" ]; then
-		{
-			echo "### kvmc-setup-fail build failed (module or selftests), no boot; see output above"
-			echo "### kvmc-done"
-		} >"$log"
+		kvmc_no_boot_log "$log"
 		return
 	fi
 	"$top/scripts/qemu-run.sh" -k "${kver[$s]}" -i "$initrd" -l "$log" \
@@ -128,7 +117,4 @@ for b in "${boots[@]}"; do
 	read -r s m v _ <<<"$b"
 	logs+=("$results/${s}_${m}_$v.log")
 done
-exec awk -v cases="$results/cases.tsv" -v lint="$lint_result" \
-	-v oracle_compat="$ORACLE_COMPAT" \
-	-v divergences="$top/Documentation/divergences.rst" \
-	-f "$top/scripts/results.awk" "${logs[@]}"
+kvmc_results "$results" "$lint_result" "${logs[@]}"

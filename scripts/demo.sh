@@ -25,7 +25,9 @@ st=$!
 by=$!
 "$top/scripts/build-module.sh" "$kver" n >"$out/ko-n" &
 bn=$!
-wait "$st" "$by" "$bn"
+wait "$st" || kvmc_die "selftests build failed"
+wait "$by" || kvmc_die "module build (translate=y) failed"
+wait "$bn" || kvmc_die "module build (translate=n) failed"
 tests=$(cat "$out/selftests.dir")
 if ! ls "$tests"/kvm_compat_demo_* >/dev/null 2>&1; then
 	kvmc_log "WARNING: selftests built no kvm_compat_demo_* (selftests/kvm_compat_demo.c);" \

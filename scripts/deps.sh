@@ -14,8 +14,10 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 step_packages() {
 	case $1 in
 	build)
-		echo make gcc bc flex bison libelf-dev kmod cpio xz-utils zstd \
-			"$DEPS_BUILD_ARCH"
+		# libc6-dev: gcc only recommends it; the selftests and the
+		# guest's kvmc-exec are static programs.
+		echo make gcc libc6-dev bc flex bison libelf-dev kmod cpio \
+			xz-utils zstd "$DEPS_BUILD_ARCH"
 		for s in $KVMC_SERIES_ALL; do
 			echo "linux-headers-$(kvmc_kver "$s")"
 		done
@@ -37,9 +39,10 @@ step_packages() {
 		# "make check-debug": building the debug kernel from Debian's
 		# linux-source-6.12 (scripts/build-debug-kernel.sh; no BTF, so
 		# no dwarves) and turning the module's gcov data into line
-		# coverage (lcov, with gcc's gcov).
-		echo linux-source-6.12 xz-utils make gcc bc bison flex \
-			libelf-dev libssl-dev python3 lcov
+		# coverage (lcov, with gcc's gcov). libc6-dev: the kernel's
+		# host programs.
+		echo linux-source-6.12 xz-utils make gcc libc6-dev bc bison \
+			flex libelf-dev libssl-dev python3 lcov
 		;;
 	*)
 		kvmc_die "unknown step '$1' (build|source|qemu|lint|debug|all)"

@@ -7,7 +7,7 @@
 # It loads scripts/arch/$KVMC_ARCH.conf and scripts/kernels.conf.
 
 KVMC_ARCH=${KVMC_ARCH:-x86_64}
-KVMC_CACHE=${KVMC_CACHE:-$top/.cache}
+KVMC_CACHE=${top:?}/.cache
 
 if [ ! -f "$top/scripts/arch/$KVMC_ARCH.conf" ]; then
 	echo "kvmc: no scripts/arch/$KVMC_ARCH.conf" >&2
@@ -84,4 +84,48 @@ kvmc_kver() {
 # Seconds since the epoch (for timings).
 kvmc_now() {
 	date +%s
+}
+
+# Make a new results directory .cache/results/<prefix><time>/, point
+# .cache/results/<prefix>latest at it and print its path.
+kvmc_new_results() {
+	_dir="$KVMC_CACHE/results/$1$(date +%Y%m%d-%H%M%S)"
+	mkdir -p "$_dir"
+	ln -sfn "$(basename "$_dir")" "$KVMC_CACHE/results/${1}latest"
+	echo "$_dir"
+}
+
+# kvmc_initramfs PID KOFILE TESTDIR OUT [mkinitramfs.sh options]
+# Once the module build PID (a child of the caller, printing the .ko's path
+# into KOFILE) has ended, build the initramfs OUT of that module and the
+# selftests in TESTDIR (empty: their build failed), in the background (the
+# caller waits). No OUT when any of these builds failed.
+kvmc_initramfs() {
+	_pid=$1 _ko=$2 _tests=$3 _out=$4
+	shift 4
+	rm -f "$_out"
+	if wait "$_pid" && [ -n "$_tests" ]; then
+		{ "$top/scripts/mkinitramfs.sh" "$@" -K "$(cat "$_ko")" -t "$_tests" \
+			-o "$_out" || rm -f "$_out"; } &
+	fi
+}
+
+# Write the serial log $1 of a boot that could not happen (no initramfs):
+# a setup failure for scripts/results.awk.
+kvmc_no_boot_log() {
+	{
+		echo "### kvmc-setup-fail build failed (module or selftests), no boot; see output above"
+		echo "### kvmc-done"
+	} >"$1"
+}
+
+# kvmc_results DIR LINT LOG...: count and compare the boots' serial logs
+# (scripts/results.awk; LINT is pass|fail|off), cases in DIR/cases.tsv;
+# last line "N passed, N failed, N skipped", status 1 on any failure.
+kvmc_results() {
+	_dir=$1 _lint=$2
+	shift 2
+	awk -v cases="$_dir/cases.tsv" -v lint="$_lint" -v oracle_compat="$ORACLE_COMPAT" \
+		-v divergences="$top/Documentation/divergences.rst" \
+		-f "$top/scripts/results.awk" "$@"
 }

@@ -21,6 +21,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
+usage="usage: $0 -k KVER -K KO -m y|n -t TESTDIR -o OUT [-N]"
 kver='' ko='' mode='' tests='' out='' oracle=$ORACLE_MODULES
 while getopts k:K:m:t:o:N opt; do
 	case $opt in
@@ -30,11 +31,11 @@ while getopts k:K:m:t:o:N opt; do
 	t) tests=$OPTARG ;;
 	o) out=$OPTARG ;;
 	N) oracle= ;;
-	*) kvmc_die "usage: $0 -k KVER -K KO -m y|n -t TESTDIR -o OUT [-N]" ;;
+	*) kvmc_die "$usage" ;;
 	esac
 done
 [ -n "$kver" ] && [ -n "$ko" ] && [ -n "$mode" ] && [ -n "$tests" ] && [ -n "$out" ] ||
-	kvmc_die "usage: $0 -k KVER -K KO -m y|n -t TESTDIR -o OUT [-N]"
+	kvmc_die "$usage"
 moddir="$KVMC_CACHE/kernels/$kver/lib/modules/$kver"
 [ -z "$oracle" ] || [ -f "$moddir/modules.dep" ] || kvmc_die "no $moddir/modules.dep: run scripts/fetch-kernel.sh"
 [ -f "$ko" ] || kvmc_die "no module $ko"

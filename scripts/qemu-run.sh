@@ -17,6 +17,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
 
+usage="usage: $0 -k KVER -i INITRD -l LOG [-a WORDS] [-T SECONDS] [-b IMAGE]"
 kver='' initrd='' log='' extra='' limit=${KVMC_BOOT_TIMEOUT:-240} kernel=''
 while getopts k:i:l:a:T:b: opt; do
 	case $opt in
@@ -26,11 +27,11 @@ while getopts k:i:l:a:T:b: opt; do
 	a) extra=$OPTARG ;;
 	T) limit=$OPTARG ;;
 	b) kernel=$OPTARG ;;
-	*) kvmc_die "usage: $0 -k KVER -i INITRD -l LOG [-a WORDS] [-T SECONDS] [-b IMAGE]" ;;
+	*) kvmc_die "$usage" ;;
 	esac
 done
 [ -n "$kver" ] && [ -n "$initrd" ] && [ -n "$log" ] ||
-	kvmc_die "usage: $0 -k KVER -i INITRD -l LOG [-a WORDS] [-T SECONDS] [-b IMAGE]"
+	kvmc_die "$usage"
 [ -n "$kernel" ] || kernel="$KVMC_CACHE/kernels/$kver/boot/vmlinuz-$kver"
 [ -f "$kernel" ] || kvmc_die "no $kernel: run scripts/fetch-kernel.sh"
 

@@ -22,7 +22,6 @@
 function record(st, abi, dev, bin, test, why,    k) {
 	k = boot SUBSEP bin SUBSEP test
 	if (dev != "-") {
-		seen[k] = 1
 		res[k, dev] = st
 		if (!(k in korder)) { korder[k] = ++nk; klist[nk] = k }
 	}
