@@ -14,13 +14,7 @@
 #include <linux/signal.h>
 
 #include <kvm_compat/kvmc.h>
-
-/* kvm_run.immediate_exit, renamed inside the kernel since 6.10. */
-#ifdef HINT_UNSAFE_IN_KVM
-#define kvmc_immediate_exit(run)	READ_ONCE((run)->immediate_exit__unsafe)
-#else
-#define kvmc_immediate_exit(run)	READ_ONCE((run)->immediate_exit)
-#endif
+#include <kvm_compat/version_shims.h>
 
 static void kvmc_sigset_activate(struct kvmc_vcpu *vcpu)
 {

@@ -32,6 +32,7 @@
 #include <asm/processor-flags.h>
 
 #include <kvm_compat/kvmc.h>
+#include <kvm_compat/version_shims.h>
 
 #define KVMC_GP_VECTOR		13
 #define KVMC_ADD_FLAGS		(X86_EFLAGS_CF | X86_EFLAGS_PF | X86_EFLAGS_AF | \
@@ -84,19 +85,19 @@ static u64 kvmc_linear(struct kvmc_vcpu *vcpu, int seg, u16 offset)
 static int kvmc_internal_error(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 {
 	struct kvm_run *run = vcpu->run;
+	struct kvmc_emulation_failure *ef = kvmc_emulation_failure(run);
 
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	memset(&run->emulation_failure, 0, sizeof(run->emulation_failure));
-	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	memset(ef, 0, sizeof(*ef));
+	ef->suberror = KVM_INTERNAL_ERROR_EMULATION;
 	if (insn && insn->len) {
 		/* flags, then insn_size and insn_bytes: three __u64 of data */
-		run->emulation_failure.ndata = 3;
-		run->emulation_failure.flags =
-			KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
-		run->emulation_failure.insn_size = insn->len;
-		memcpy(run->emulation_failure.insn_bytes, insn->bytes, insn->len);
+		ef->ndata = 3;
+		ef->flags = KVMC_EMULATION_FLAG_INSTRUCTION_BYTES;
+		ef->insn_size = insn->len;
+		memcpy(ef->insn_bytes, insn->bytes, insn->len);
 	} else {
-		run->emulation_failure.ndata = 1;
+		ef->ndata = 1;
 	}
 	return 0;
 }

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvm_compat builds on every kernel it is tested on, Debian's 5.10 to
+ * 7.3-rc.  What differs between those kernels' headers lives here, one
+ * shim per feature, named by the feature (not by a version number), each
+ * saying which upstream change it bridges.  Everywhere else the code reads
+ * as if written for the newest kernel.
+ *
+ * Where upstream KVM of an older kernel behaves differently, kvm_compat
+ * still does what the newest upstream does; Documentation/by-version.rst
+ * lists those differences.
+ */
+#ifndef _KVM_COMPAT_VERSION_SHIMS_H
+#define _KVM_COMPAT_VERSION_SHIMS_H
+
+#include <linux/bits.h>
+#include <linux/build_bug.h>
+#include <linux/compiler.h>
+#include <linux/stddef.h>
+#include <linux/kvm.h>
+#include <linux/types.h>
+
+/*
+ * kvm_run.immediate_exit: renamed immediate_exit__unsafe inside the kernel
+ * by "KVM: Mark the kvm_run.immediate_exit field unsafe for in-kernel use"
+ * (6.10); userspace still sees immediate_exit.
+ */
+#ifdef HINT_UNSAFE_IN_KVM
+#define kvmc_immediate_exit(run)	READ_ONCE((run)->immediate_exit__unsafe)
+#else
+#define kvmc_immediate_exit(run)	READ_ONCE((run)->immediate_exit)
+#endif
+
+/*
+ * KVM_EXIT_INTERNAL_ERROR with the instruction bytes: kvm_run's
+ * emulation_failure member and KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES
+ * came with "KVM: uapi: Add emulation failure information" (5.14).  The
+ * exit is written through this copy of that layout, which overlays the
+ * start of kvm_run.internal, so that userspace built against new headers
+ * reads the same exit from kvm_compat on every kernel; where the headers
+ * have the member, the build proves the two layouts equal.
+ */
+struct kvmc_emulation_failure {
+	__u32 suberror;
+	__u32 ndata;
+	__u64 flags;
+	__u8 insn_size;
+	__u8 insn_bytes[15];
+};
+
+#define KVMC_EMULATION_FLAG_INSTRUCTION_BYTES	BIT_ULL(0)
+#define kvmc_emulation_failure(run) \
+	((struct kvmc_emulation_failure *)&(run)->internal)
+
+#ifdef KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES
+/* suberror and ndata are kvm_run.internal's own first two fields. */
+static_assert(offsetof(struct kvm_run, emulation_failure.flags) ==
+	      offsetof(struct kvm_run, internal) +
+	      offsetof(struct kvmc_emulation_failure, flags));
+static_assert(offsetof(struct kvm_run, emulation_failure.insn_size) ==
+	      offsetof(struct kvm_run, internal) +
+	      offsetof(struct kvmc_emulation_failure, insn_size));
+static_assert(offsetof(struct kvm_run, emulation_failure.insn_bytes) ==
+	      offsetof(struct kvm_run, internal) +
+	      offsetof(struct kvmc_emulation_failure, insn_bytes));
+static_assert(KVMC_EMULATION_FLAG_INSTRUCTION_BYTES ==
+	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES);
+#endif
+
+#endif /* _KVM_COMPAT_VERSION_SHIMS_H */
