@@ -4,7 +4,7 @@
 # Install the Debian packages a step needs; idempotent (a warm machine only
 # pays a few dpkg-query calls; "apt-get update" runs only when something is
 # missing).
-#   scripts/deps.sh [build|source|qemu|lint|debug|all]...   (default: all)
+#   scripts/deps.sh [build|source|root|qemu|lint|debug|all]...   (default: all)
 # Architecture: KVMC_ARCH (default x86_64, see scripts/arch/).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,12 +18,20 @@ step_packages() {
 		# guest's kvmc-exec are static programs.
 		echo make gcc libc6-dev bc flex bison libelf-dev kmod cpio \
 			xz-utils zstd "$DEPS_BUILD_ARCH"
+		# Headers of the host's own suite's kernels; the others go
+		# into their build roots (scripts/fetch-kernel.sh).
 		for s in $KVMC_SERIES_ALL; do
-			echo "linux-headers-$(kvmc_kver "$s")"
+			[ "$(kvmc_suite "$s")" != "$KVMC_HOST_SUITE" ] ||
+				echo "linux-headers-$(kvmc_kver "$s")"
 		done
 		;;
 	source)
 		echo linux-source-6.12 xz-utils
+		;;
+	root)
+		# scripts/build-root.sh: the build roots of other suites'
+		# kernels (bullseye, sid, experimental).
+		echo mmdebstrap debian-archive-keyring util-linux
 		;;
 	qemu)
 		echo "$DEPS_QEMU_ARCH" busybox-static cpio gzip
@@ -45,7 +53,7 @@ step_packages() {
 			flex libelf-dev libssl-dev python3 lcov
 		;;
 	*)
-		kvmc_die "unknown step '$1' (build|source|qemu|lint|debug|all)"
+		kvmc_die "unknown step '$1' (build|source|root|qemu|lint|debug|all)"
 		;;
 	esac
 }
@@ -54,7 +62,7 @@ step_packages() {
 steps=
 for s in "$@"; do
 	if [ "$s" = all ]; then
-		steps="$steps build source qemu lint debug"
+		steps="$steps build source root qemu lint debug"
 	else
 		steps="$steps $s"
 	fi
