@@ -97,7 +97,7 @@ for m in $MODES; do
 	logs+=("$results/debug_${m}_base.log")
 done
 rc=0
-kvmc_results "$results" off "${logs[@]}" >"$results/summary.txt" || rc=1
+kvmc_results "$results" off off "${logs[@]}" >"$results/summary.txt" || rc=1
 cat "$results/summary.txt"
 read -r passed failed < <(awk '/^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$/ { p = $1; f = $3 }
 	END { print p + 0, f + 0 }' "$results/summary.txt")

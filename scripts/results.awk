@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Count and compare the results of test boots (scripts/check.sh).
-#   awk -v cases=FILE -v lint=pass|fail|off -v oracle_compat=y|n \
-#       -v divergences=Documentation/divergences.rst -f results.awk LOG...
+#   awk -v cases=FILE -v lint=pass|fail|off -v table=pass|fail|off \
+#       -v oracle_compat=y|n -v divergences=Documentation/divergences.rst \
+#       -v byversion=Documentation/by-version.rst -f results.awk LOG...
 # Each LOG is one boot's serial console, named <series>_<mode>_<variant>.log.
 # A case is one KTAP result line "ok N name", "not ok N name" or
 # "ok N name # SKIP ..." inside a "### kvmc-begin/-end" block, identified by
@@ -18,15 +19,34 @@
 # are.  A difference is documented when a ":Tests:" line of the divergences
 # document names "<binary without ABI suffix> <test>"; an undocumented one
 # is a failed case.
+# Upstream changes between kernel series: a case that fails on an older
+# series' /dev/kvm is an expected failure ("xfail", counted as passed) when
+# a section of the by-version document (-v byversion=FILE) names it on a
+# ":Tests:" line and its series on a ":Series:" line (":ABIs:", when there,
+# narrows it to those ABIs); such a section whose case passes everywhere it
+# ran is stale, a failed case.
 
-function record(st, abi, dev, bin, test, why,    k) {
+function record(st, abi, dev, bin, test, why,    k, base, ser) {
 	k = boot SUBSEP bin SUBSEP test
+	if (dev == "/dev/kvm" && st != "skip") {
+		base = bin; sub(/_(64|32|x32)$/, "", base)
+		split(boot, ser, " ")
+		if ((ser[1], base " " test, abi) in byver) {
+			byver_seen[ser[1], base " " test, abi] = 1
+			if (st == "fail") {
+				st = "xfail"
+				why = "upstream " ser[1] " differs: Documentation/by-version.rst"
+				byver_xfail[ser[1], base " " test, abi] = 1
+			}
+		}
+	}
 	if (dev != "-") {
 		res[k, dev] = st
 		if (!(k in korder)) { korder[k] = ++nk; klist[nk] = k }
 	}
-	count[st]++
-	bcount[boot, st]++
+	count[st == "xfail" ? "pass" : st]++
+	bcount[boot, st == "xfail" ? "pass" : st]++
+	if (st == "xfail") nxfail++
 	printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st, boot, abi, dev, bin, test, why > cases
 	if (st == "fail")
 		fails[++nfails] = sprintf("FAIL %s %s %s %s: %s%s", boot, abi, dev, bin, test,
@@ -41,6 +61,37 @@ function load_documented(file,    line, n, i, items, w) {
 		for (i = 1; i <= n; i++) {
 			split(items[i], w, " ")
 			documented[w[1] " " w[2]] = 1
+		}
+	}
+	close(file)
+}
+
+# The by-version document: byver[series, "<binary base> <test>", abi].
+function load_byversion(file,    line, n, i, j, k, items, w, series, abis, ns, na) {
+	ns = 0
+	na = split("64 32 x32", abis, " ")
+	while ((getline line < file) > 0) {
+		if (line ~ /^:Series:/) {
+			sub(/^:Series: */, "", line)
+			ns = split(line, series, / *, *| +/)
+		} else if (line ~ /^:ABIs:/) {
+			sub(/^:ABIs: */, "", line)
+			na = split(line, abis, / *, *| +/)
+		} else if (line ~ /^:Tests:/) {
+			sub(/^:Tests: */, "", line)
+			n = split(line, items, / *, */)
+			for (i = 1; i <= n; i++) {
+				split(items[i], w, " ")
+				for (j = 1; j <= ns; j++)
+					for (k = 1; k <= na; k++) {
+						byver[series[j], w[1] " " w[2], abis[k]] = 1
+						byver_where[series[j], w[1] " " w[2], abis[k]] = FNR
+					}
+			}
+		} else if (line ~ /^---/ || line ~ /^===/) {
+			# a new section: its own fields
+			ns = 0
+			na = split("64 32 x32", abis, " ")
 		}
 	}
 	close(file)
@@ -66,6 +117,10 @@ function end_file() {
 		record("fail", "-", "-", "-", "(boot)", "guest did not finish (panic or early exit), qemu rc=" qrc)
 	boots[++nboots] = boot
 	binfo[boot] = sprintf("kernel=%s /dev/kvm=%s %ss", kernel, oracle, secs)
+}
+
+BEGIN {
+	if (byversion != "") load_byversion(byversion)
 }
 
 FNR == 1 {
@@ -181,6 +236,11 @@ END {
 		boot = "lint"
 		record(lint, "-", "-", "-", "make lint", lint == "fail" ? "see lint output above" : "")
 	}
+	if (table == "pass" || table == "fail") {
+		boot = "docs"
+		record(table, "-", "-", "-", "by-version table",
+			table == "fail" ? "Documentation/by-version-table.rst differs from this run's, see above" : "")
+	}
 	for (i = 1; i <= nboots; i++) {
 		b = boots[i]
 		printf "boot %-16s %s: %d passed, %d failed, %d skipped\n", b, binfo[b],
@@ -188,11 +248,20 @@ END {
 	}
 	if (divergences != "") load_documented(divergences)
 	ndiff = nundoc = 0
+	# By-version sections whose case ran and never failed: stale.
+	for (kk in byver_seen) {
+		if (kk in byver_xfail) continue
+		split(kk, p, SUBSEP)
+		boot = "by-version"
+		record("fail", p[3], "-", p[2], p[1],
+			"documented as differing on upstream " p[1] " (Documentation/by-version.rst) but /dev/kvm passed")
+	}
 	for (i = 1; i <= nk; i++) {
 		k = klist[i]
 		a = ((k, "/dev/kvm") in res) ? res[k, "/dev/kvm"] : ""
 		c = ((k, "/dev/kvm_compat") in res) ? res[k, "/dev/kvm_compat"] : ""
 		if (a == "" || c == "" || a == c) continue
+		if (a == "xfail" && c == "pass") continue
 		split(k, p, SUBSEP)
 		split(p[1], bw, " ")
 		if (bw[2] != oracle_compat && abi_of(p[2]) != "64") continue
@@ -210,6 +279,8 @@ END {
 	}
 	printf "%d difference(s) between /dev/kvm and /dev/kvm_compat, %d undocumented\n",
 		ndiff, nundoc
+	if (nxfail)
+		printf "%d /dev/kvm case(s) where an older upstream differs from the newest, each in Documentation/by-version.rst\n", nxfail
 	for (i = 1; i <= nfails; i++) print fails[i]
 	printf "%d passed, %d failed, %d skipped\n", count["pass"], count["fail"], count["skip"]
 	exit count["fail"] > 0

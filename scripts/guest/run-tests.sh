@@ -8,6 +8,11 @@
 #   ### kvmc-begin <bin> <device> compat=<y|n>
 #   <KTAP output>
 #   ### kvmc-end <bin> <device> rc=<N>
+# kvmc.tests=a,b on the kernel command line runs only those selftests.
+# Where the module's mode is not the oracle's (x86: a translate=n boot)
+# /dev/kvm is run from 64-bit binaries only: the kernel's own KVM serves
+# 32-bit callers there exactly as in the boot of the same kernel whose mode
+# is the oracle's, which runs them (and only there are they compared).
 # In a boot with ia32_emulation=0 a <name>_32 binary must fail to exec
 # (ENOEXEC, rc 126): the runner turns that into the KTAP result
 # "ok 1 exec_refused" (and "not ok ... exec_refused" if it ran). Binaries
@@ -18,6 +23,12 @@
 
 refuse_ia32=n
 grep -qw 'ia32_emulation=0' /proc/cmdline && refuse_ia32=y
+only=
+for w in $(cat /proc/cmdline); do
+	case $w in
+	kvmc.tests=*) only=$(echo "${w#kvmc.tests=}" | tr , ' ') ;;
+	esac
+done
 per_test_timeout=${KVMC_TEST_TIMEOUT:-90}
 
 devices=/dev/kvm_compat
@@ -51,6 +62,9 @@ run_one() {
 
 while read -r name; do
 	[ -n "$name" ] || continue
+	if [ -n "$only" ]; then
+		case " $only " in *" $name "*) ;; *) continue ;; esac
+	fi
 	for abi in $KVMC_ABIS; do
 		bin=${name}_$abi
 		if [ ! -f "/tests/$bin" ]; then
@@ -58,6 +72,8 @@ while read -r name; do
 			continue
 		fi
 		for dev in $devices; do
+			[ "$dev" = /dev/kvm ] && [ "$KVMC_MODE" != "$ORACLE_COMPAT" ] &&
+				[ "$abi" != 64 ] && continue
 			run_one "$bin" "$dev"
 		done
 	done
