@@ -7,22 +7,30 @@
  *
  *   ioctl_fuzz_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  *
+ * The gate's cases are fixed: fuzz_seed.<seed>.random_calls for each
+ * seed of kvm_compat_seeds.h (the one list of the gate's seeds), each a
+ * fixed list of batches of 250 calls with no time limit (a run that
+ * hangs is ended by the harness's timeout, or after 40 s without a call,
+ * and fails), and fuzz.close_race, seeded with KVMC_RACE_SEED. Random
+ * exploration with fresh seeds is "make fuzz".
+ *
  * Environment (all optional):
- *   KVMC_FUZZ_SEED=0x...   the seed (default: from the clock and pid). Every
- *                          test prints it ("# seed 0x..."); the same seed,
- *                          binary and device replay the same calls.
- *   KVMC_FUZZ_ITERS=N      calls made by fuzz.random_calls (default 20000)
- *   KVMC_FUZZ_SECONDS=S    fuzz.random_calls starts no call after S seconds
- *                          (default 5; 0: no limit). A loop bound, never an
- *                          assertion: a replay under a time limit may stop
- *                          earlier, never differently.
- *   KVMC_FUZZ_BATCH=B      run only batch B of fuzz.random_calls (each batch
- *                          of 250 calls runs in its own child process, with
- *                          a seed derived from the seed and B)
- *   KVMC_FUZZ_VERBOSE=1    print every call of fuzz.random_calls
- * A failure prints the call and the line that replays it, e.g.
+ *   KVMC_FUZZ_SEED=0x...   adds the case fuzz_seed.env.random_calls, which
+ *                          fuzzes with this seed (make fuzz draws them; the
+ *                          gate never sets it). Its length:
+ *   KVMC_FUZZ_ITERS=N        calls (default 20000)
+ *   KVMC_FUZZ_SECONDS=S      start no call after S seconds (default 0: no
+ *                            limit). A loop bound, never an assertion: a
+ *                            replay under a time limit may stop earlier,
+ *                            never differently.
+ *   KVMC_FUZZ_BATCH=B      run only batch B (any random_calls case). Each
+ *                          batch runs in its own child process, with a seed
+ *                          derived from the seed and B alone.
+ *   KVMC_FUZZ_VERBOSE=1    print every call
+ * The same seed, batch, binary and device replay the same calls. A
+ * failure prints the call and the line that replays it, e.g.
  *   KVMC_FUZZ_SEED=0x1234 KVMC_FUZZ_BATCH=7 KVMC_FUZZ_VERBOSE=1 \
- *       ioctl_fuzz_test_64 /dev/kvm_compat -t random_calls
+ *       ioctl_fuzz_test_64 /dev/kvm_compat -r fuzz_seed.env.random_calls
  *
  * What is asserted, for every call:
  *  - it returns >= 0, or -1 with errno in fuzz_errnos[] below;
@@ -86,12 +94,8 @@
 
 #define PG			KVMC_PAGE_SIZE
 #define FUZZ_BATCH		250
-#ifndef FUZZ_DEFAULT_ITERS	/* -D for a binary that fuzzes longer */
+/* Calls of fuzz_seed.env.random_calls without KVMC_FUZZ_ITERS. */
 #define FUZZ_DEFAULT_ITERS	20000
-#endif
-#ifndef FUZZ_DEFAULT_SECONDS
-#define FUZZ_DEFAULT_SECONDS	5
-#endif
 /* A child that makes no progress for this long is reported as hung. */
 #define FUZZ_STALL_SECONDS	40
 #define KERNEL_HALF		0xffff800000000000ULL
@@ -1751,17 +1755,141 @@ static void fz_log_stats(struct __test_metadata *_metadata,
 		       (unsigned long long)sh->tsc_khz_ambiguous);
 }
 
-/* One seed for the whole run, taken before the harness forks the tests. */
-static uint64_t fz_seed;
+/* What a random_calls case runs: batches first.. of @seed, @calls calls. */
+struct fz_plan {
+	uint64_t seed;
+	uint32_t first;
+	uint64_t calls;		/* the last batch may be short */
+	uint64_t secs;		/* start no call after this long; 0: no limit */
+};
 
-static void __attribute__((constructor)) fz_take_seed(void)
+/* How to run a failing batch again, alone. */
+#define FZ_REPLAY_FMT \
+	"replay: KVMC_FUZZ_SEED=%#llx KVMC_FUZZ_BATCH=%u KVMC_FUZZ_VERBOSE=1 ioctl_fuzz_test_%s %s -r fuzz_seed.env.random_calls"
+
+static void fz_run_plan(struct __test_metadata *_metadata, int fds_before,
+			const struct fz_plan *p)
 {
-	fz_seed = kvmc_seed_from_env("KVMC_FUZZ_SEED");
+	bool verbose = kvmc_env_u64("KVMC_FUZZ_VERBOSE", 0) != 0;
+	struct timespec deadline = { 0, 0 };
+	uint64_t done = 0;
+	struct fz_shared *sh;
+	char why[2600];
+	uint32_t b, n;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	if (p->secs) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += (time_t)p->secs;
+	}
+	TH_LOG("%s from %s: seed %#llx, batches %u.., %llu calls in batches of %d%s",
+	       kvmc_device(), kvmc_abi_name(), (unsigned long long)p->seed,
+	       p->first, (unsigned long long)p->calls, FUZZ_BATCH,
+	       p->secs ? ", time-limited" : "");
+
+	for (b = p->first; done < p->calls; b++, done += n) {
+		if (fz_past(&deadline))
+			break;
+		n = p->calls - done < FUZZ_BATCH ?
+		    (uint32_t)(p->calls - done) : FUZZ_BATCH;
+		if (fz_run_batch(sh, p->seed, b, n, &deadline, verbose, why,
+				 sizeof(why))) {
+			fz_log_stats(_metadata, sh);
+			TH_LOG(FZ_REPLAY_FMT, (unsigned long long)p->seed, b,
+			       kvmc_abi_suffix(), kvmc_device());
+			ASSERT_TRUE(false) TH_LOG("%s", why);
+		}
+	}
+	fz_log_stats(_metadata, sh);
+	EXPECT_LT(0, sh->calls);
+	KVMC_ASSERT_DEVICE_WORKS("fuzzing");
+	EXPECT_EQ(fds_before, kvmc_count_fds());
+	munmap(sh, sizeof(*sh));
+}
+
+FIXTURE(fuzz_seed)
+{
+	int fds_before;
+};
+
+FIXTURE_VARIANT(fuzz_seed)
+{
+	uint64_t seed;
+	uint32_t first, batches;
+	bool env;		/* fuzz_seed.env: KVMC_FUZZ_SEED and friends */
+};
+
+/* The gate's cases, and KVMC_RACE_SEED: the list of the gate's seeds. */
+#define KVMC_FUZZ_SEED_VARIANTS
+#include "kvm_compat_seeds.h"
+
+/*
+ * fuzz_seed.env, exploration with the seed of KVMC_FUZZ_SEED: registered
+ * only when that is set, as FIXTURE_VARIANT_ADD() registers a variant,
+ * so that the gate's list of cases never depends on the environment.
+ */
+static FIXTURE_VARIANT(fuzz_seed) fz_env_variant = { .env = true };
+static struct __fixture_variant_metadata fz_env_object = {
+	.name = "env",
+	.data = &fz_env_variant,
+};
+
+static void __attribute__((constructor(KSELFTEST_PRIO_TEST + 1)))
+fz_register_env(void)
+{
+	const char *v = getenv("KVMC_FUZZ_SEED");
+
+	if (!v || !*v)
+		return;
+	fz_env_variant.seed = strtoull(v, NULL, 0);
+	__register_fixture_variant(&_fuzz_seed_fixture_object, &fz_env_object);
+}
+
+FIXTURE_SETUP(fuzz_seed)
+{
+	int sys;
+
+	KVMC_OPEN_OR_SKIP(sys);
+	close(sys);
+	self->fds_before = kvmc_count_fds();
+	ASSERT_LT(0, self->fds_before);
+}
+
+FIXTURE_TEARDOWN(fuzz_seed)
+{
+}
+
+/*
+ * The gate's variants run their batches whatever the time they take;
+ * fuzz_seed.env runs KVMC_FUZZ_ITERS calls from batch 0, within
+ * KVMC_FUZZ_SECONDS if set. KVMC_FUZZ_BATCH narrows any variant to one
+ * whole batch.
+ */
+TEST_F_TIMEOUT(fuzz_seed, random_calls, 150)
+{
+	const char *only = getenv("KVMC_FUZZ_BATCH");
+	struct fz_plan p = {
+		.seed = variant->seed,
+		.first = variant->first,
+		.calls = (uint64_t)variant->batches * FUZZ_BATCH,
+	};
+
+	if (variant->env) {
+		p.calls = kvmc_env_u64("KVMC_FUZZ_ITERS", FUZZ_DEFAULT_ITERS);
+		p.secs = kvmc_env_u64("KVMC_FUZZ_SECONDS", 0);
+	}
+	if (only && *only) {
+		p.first = (uint32_t)strtoul(only, NULL, 0);
+		p.calls = FUZZ_BATCH;
+	}
+	fz_run_plan(_metadata, self->fds_before, &p);
 }
 
 FIXTURE(fuzz)
 {
-	uint64_t seed;
 	int fds_before;
 };
 
@@ -1769,10 +1897,6 @@ FIXTURE_SETUP(fuzz)
 {
 	int sys;
 
-	self->seed = fz_seed;
-	ksft_print_msg("seed %#llx (KVMC_FUZZ_SEED=%#llx replays)\n",
-		       (unsigned long long)self->seed,
-		       (unsigned long long)self->seed);
 	KVMC_OPEN_OR_SKIP(sys);
 	close(sys);
 	self->fds_before = kvmc_count_fds();
@@ -1781,59 +1905,6 @@ FIXTURE_SETUP(fuzz)
 
 FIXTURE_TEARDOWN(fuzz)
 {
-}
-
-/* How to run a failing batch again, alone. */
-#define FZ_REPLAY_FMT \
-	"replay: KVMC_FUZZ_SEED=%#llx KVMC_FUZZ_BATCH=%u KVMC_FUZZ_VERBOSE=1 ioctl_fuzz_test_%s %s -t random_calls"
-
-TEST_F_TIMEOUT(fuzz, random_calls, 150)
-{
-	uint64_t iters = kvmc_env_u64("KVMC_FUZZ_ITERS", FUZZ_DEFAULT_ITERS);
-	uint64_t secs = kvmc_env_u64("KVMC_FUZZ_SECONDS", FUZZ_DEFAULT_SECONDS);
-	const char *only = getenv("KVMC_FUZZ_BATCH");
-	bool verbose = kvmc_env_u64("KVMC_FUZZ_VERBOSE", 0) != 0;
-	uint32_t nbatches = (uint32_t)((iters + FUZZ_BATCH - 1) / FUZZ_BATCH);
-	uint32_t b = 0, first = 0, n;
-	struct timespec deadline = { 0, 0 };
-	struct fz_shared *sh;
-	char why[2600];
-
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, sh);
-	memset(sh, 0, sizeof(*sh));
-	if (only && *only) {
-		first = (uint32_t)strtoul(only, NULL, 0);
-		nbatches = first + 1;
-	}
-	if (secs) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += (time_t)secs;
-	}
-	TH_LOG("%s from %s: %llu calls in batches of %d, at most %llu s",
-	       kvmc_device(), kvmc_abi_name(), (unsigned long long)iters,
-	       FUZZ_BATCH, (unsigned long long)secs);
-
-	for (b = first; b < nbatches; b++) {
-		if (fz_past(&deadline))
-			break;
-		n = FUZZ_BATCH;
-		if ((uint64_t)(b + 1) * FUZZ_BATCH > iters && !(only && *only))
-			n = (uint32_t)(iters - (uint64_t)b * FUZZ_BATCH);
-		if (fz_run_batch(sh, self->seed, b, n, &deadline, verbose, why,
-				 sizeof(why))) {
-			fz_log_stats(_metadata, sh);
-			TH_LOG(FZ_REPLAY_FMT, (unsigned long long)self->seed, b,
-			       kvmc_abi_suffix(), kvmc_device());
-			ASSERT_TRUE(false) TH_LOG("%s", why);
-		}
-	}
-	fz_log_stats(_metadata, sh);
-	EXPECT_LT(0, sh->calls);
-	KVMC_ASSERT_DEVICE_WORKS("fuzzing");
-	EXPECT_EQ(self->fds_before, kvmc_count_fds());
-	munmap(sh, sizeof(*sh));
 }
 
 /* ---- closing fds under running ioctls ---- */
@@ -1905,7 +1976,7 @@ static void *race_worker(void *arg)
  */
 TEST_F_TIMEOUT(fuzz, close_race, 120)
 {
-	uint64_t rng = self->seed ^ 0xc105e;
+	uint64_t rng = KVMC_RACE_SEED;
 	pthread_t th[RACE_THREADS];
 	int round, t, sys, vm, vcpu, other, efd;
 	struct kvm_regs regs;
