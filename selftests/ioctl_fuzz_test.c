@@ -33,7 +33,10 @@
  *       ioctl_fuzz_test_64 /dev/kvm_compat -r fuzz_seed.env.random_calls
  *
  * What is asserted, for every call:
- *  - it returns >= 0, or -1 with errno in fuzz_errnos[] below;
+ *  - it returns >= 0, or -1 with errno in fuzz_errnos[] below; two
+ *    upstream answers that are values, not errors, are told apart (see
+ *    fz_after_call()): KVM_GET_TSC_KHZ, and KVM_GET_NR_MMU_PAGES after a
+ *    KVM_SET_NR_MMU_PAGES count whose low 32 bits read as -errno;
  *  - no 8-byte word the call changed in the fuzzer's buffers looks like a
  *    kernel address (bits 63:47 set; values >= 0xfffffffffffff000, -1 and
  *    error codes, and values the fuzzer itself passed in are not counted);
@@ -340,7 +343,7 @@ struct fz_shared {
 	char msg[2048];			/* the child's failure, if any */
 	/* Statistics over all batches. */
 	uint64_t calls, ok, faults_expected, kernel_checks;
-	uint64_t tsc_khz_ambiguous;
+	uint64_t tsc_khz_ambiguous, nr_mmu_truncated;
 	uint64_t errs[64];
 	uint32_t batches;
 };
@@ -351,6 +354,8 @@ struct fz_fd {
 	int fd;			/* -1: free (a mapping may outlive its fd) */
 	int kind;
 	bool sigmask;		/* KVM_SET_SIGNAL_MASK succeeded on it */
+	bool mmu_set;		/* KVM_SET_NR_MMU_PAGES succeeded on it, */
+	unsigned long mmu_pages;	/* with this count */
 	uint8_t *map;		/* a mapping of this vCPU, or NULL */
 	size_t maplen;
 	unsigned long pgoff;
@@ -1019,6 +1024,7 @@ static void fz_close_slot(struct fz_fd *f, bool unmap)
 	f->fd = -1;
 	f->kind = 0;
 	f->sigmask = false;
+	f->mmu_set = false;
 	if (unmap)
 		fz_unmap(f);
 }
@@ -1033,6 +1039,7 @@ static void fz_adopt(struct fz *z, int fd, int kind)
 			z->pool[i].fd = fd;
 			z->pool[i].kind = kind;
 			z->pool[i].sigmask = false;
+			z->pool[i].mmu_set = false;
 			return;
 		}
 	}
@@ -1104,6 +1111,24 @@ static void fz_scan(struct fz *z, size_t phase)
 	}
 }
 
+/*
+ * Upstream KVM_GET_NR_MMU_PAGES (x86, until 6.4) answers with the count
+ * the last KVM_SET_NR_MMU_PAGES set, through the "int r" of
+ * kvm_arch_vm_ioctl(): a count whose low 32 bits are 0xfffff001 or more
+ * comes back as -1 and errno 4095..1, to every ABI. This is that answer
+ * when the fd's last successful KVM_SET_NR_MMU_PAGES set such a count and
+ * the errno is what its low 32 bits make (nr_mmu_pages_test asserts it).
+ */
+static bool fz_nr_mmu_truncation(struct fz *z, int err)
+{
+	struct fz_fd *f;
+
+	if (z->sh->cmd != KVM_GET_NR_MMU_PAGES)
+		return false;
+	f = fz_slot_of(z, z->sh->fd);
+	return f && f->mmu_set && (int32_t)(uint32_t)f->mmu_pages == -err;
+}
+
 static void fz_after_call(struct fz *z, long r, int err, enum fz_place place,
 			  uint32_t off)
 {
@@ -1130,6 +1155,8 @@ static void fz_after_call(struct fz *z, long r, int err, enum fz_place place,
 		 * accepted.
 		 */
 		z->sh->tsc_khz_ambiguous++;
+	} else if (!fz_errno_allowed(err) && fz_nr_mmu_truncation(z, err)) {
+		z->sh->nr_mmu_truncated++;
 	} else if (!fz_errno_allowed(err)) {
 		fz_fail(z, "returned %ld, errno %d (%s): not an allowed answer",
 			r, err, kvmc_errname(err));
@@ -1216,6 +1243,14 @@ static void fz_ioctl(struct fz *z, int op, int fd, int kind, unsigned int cmd,
 
 		if (f)
 			f->sigmask = true;
+	}
+	if (cmd == KVM_SET_NR_MMU_PAGES && r == 0) {
+		struct fz_fd *f = fz_slot_of(z, fd);
+
+		if (f) {
+			f->mmu_set = true;
+			f->mmu_pages = arg;
+		}
 	}
 	fz_after_call(z, r, err, place, off);
 }
@@ -1732,6 +1767,8 @@ static int fz_run_batch(struct fz_shared *sh, uint64_t seed, uint32_t batch,
 	"%u batches, %llu calls, %llu returned >= 0, %llu expected faults, %llu words checked; errnos%s"
 #define FZ_TSC_KHZ_FMT \
 	"upstream quirk: %llu KVM_GET_TSC_KHZ answers of 0xfffff001 or more (set by KVM_SET_TSC_KHZ) came back as -1 and an errno"
+#define FZ_NR_MMU_FMT \
+	"upstream quirk: %llu KVM_GET_NR_MMU_PAGES answers of 0xfffff001 or more (set by KVM_SET_NR_MMU_PAGES) came back as -1 and an errno"
 
 static void fz_log_stats(struct __test_metadata *_metadata,
 			 const struct fz_shared *sh)
@@ -1753,6 +1790,9 @@ static void fz_log_stats(struct __test_metadata *_metadata,
 	if (sh->tsc_khz_ambiguous)
 		TH_LOG(FZ_TSC_KHZ_FMT,
 		       (unsigned long long)sh->tsc_khz_ambiguous);
+	if (sh->nr_mmu_truncated)
+		TH_LOG(FZ_NR_MMU_FMT,
+		       (unsigned long long)sh->nr_mmu_truncated);
 }
 
 /* What a random_calls case runs: batches first.. of @seed, @calls calls. */

@@ -93,6 +93,7 @@ const char *kvmc_abi_suffix(void)
 static const char * const kvmc_errnames[] = {
 	NAME(EPERM),
 	NAME(ENOENT),
+	NAME(ESRCH),	/* what -3 reads as (KVM_GET_NR_MMU_PAGES) */
 	NAME(EINTR),
 	NAME(EIO),
 	NAME(ENXIO),
