@@ -15,6 +15,11 @@
 #                    coverage C% lines"; exit 1 on any failure or report
 #                    (MODES, TESTS, ABIS filter it too)
 #   make demo        boot 6.12 three times, print what 32-bit callers see
+#   make fuzz        random exploration with the ioctl fuzzer (fresh seeds;
+#                    never part of make check): boots the test guests, prints
+#                    a "make fuzz ... SEED=... BATCH=..." line that replays
+#                    each finding, last "fuzz: N runs of S seeds (C calls),
+#                    F findings"; exit 1 on findings (knobs below)
 #   make bench       ns/op of each translated and a few passed-through ioctls
 #                    from x86_64, ia32 and x32 on /dev/kvm_compat and /dev/kvm
 #                    (one 6.12 guest); last line "bench: worst compat/native
@@ -35,6 +40,13 @@
 #   LINT=1               run "make lint" first (0 skips it)
 #   JOBS=2               guests booted at once
 #   e.g. make check KERNELS=6.12 MODES=y TESTS=memslot_test ABIS=32 LINT=0
+# Variables for "make fuzz" (also KERNELS, default "6.1 6.12"; MODES,
+# default y; ABIS; JOBS):
+#   DEVICES="/dev/kvm_compat /dev/kvm"
+#   DURATION=120         seconds of fuzzing per boot
+#   ITERS=2500           calls per run (a seed, an ABI, a device)
+#   SEED=0x... BATCH=B   replay one seed (and only its batch B, every call
+#                        printed) instead of drawing seeds
 # Other knobs (environment): KVMC_KVER_6_1 / KVMC_KVER_6_12 (exact kernel
 # release), KVMC_ARCH (scripts/arch/), KVMC_SMP, KVMC_MEM, KVMC_BOOT_TIMEOUT
 # (s, default 240), KVMC_TEST_TIMEOUT (s per binary, default 90),
@@ -55,8 +67,13 @@ ifeq ($(filter command line environment environment override,$(origin LINT)),)
 LINT := 1
 endif
 JOBS ?= 2
+DEVICES ?=
+DURATION ?=
+ITERS ?=
+SEED ?=
+BATCH ?=
 
-.PHONY: all modules clean selftests check check-debug demo bench lint deps help
+.PHONY: all modules clean selftests check check-debug demo bench fuzz lint deps help
 
 all: modules
 
@@ -83,6 +100,11 @@ demo:
 
 bench:
 	scripts/bench.sh
+
+fuzz:
+	KERNELS="$(KERNELS)" MODES="$(MODES)" ABIS="$(ABIS)" DEVICES="$(DEVICES)" \
+	DURATION="$(DURATION)" ITERS="$(ITERS)" SEED="$(SEED)" BATCH="$(BATCH)" \
+	JOBS="$(JOBS)" scripts/fuzz.sh
 
 lint:
 	scripts/lint.sh

@@ -7,25 +7,36 @@
  *
  *   ioctl_fuzz_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  *
+ * The gate's cases are fixed: fuzz_seed.<seed>.random_calls for each
+ * seed of kvm_compat_seeds.h (the one list of the gate's seeds), each a
+ * fixed list of batches of 250 calls with no time limit (a run that
+ * hangs is ended by the harness's timeout, or after 40 s without a call,
+ * and fails), and fuzz.close_race, seeded with KVMC_RACE_SEED. Random
+ * exploration with fresh seeds is "make fuzz".
+ *
  * Environment (all optional):
- *   KVMC_FUZZ_SEED=0x...   the seed (default: from the clock and pid). Every
- *                          test prints it ("# seed 0x..."); the same seed,
- *                          binary and device replay the same calls.
- *   KVMC_FUZZ_ITERS=N      calls made by fuzz.random_calls (default 20000)
- *   KVMC_FUZZ_SECONDS=S    fuzz.random_calls starts no call after S seconds
- *                          (default 5; 0: no limit). A loop bound, never an
- *                          assertion: a replay under a time limit may stop
- *                          earlier, never differently.
- *   KVMC_FUZZ_BATCH=B      run only batch B of fuzz.random_calls (each batch
- *                          of 250 calls runs in its own child process, with
- *                          a seed derived from the seed and B)
- *   KVMC_FUZZ_VERBOSE=1    print every call of fuzz.random_calls
- * A failure prints the call and the line that replays it, e.g.
+ *   KVMC_FUZZ_SEED=0x...   adds the case fuzz_seed.env.random_calls, which
+ *                          fuzzes with this seed (make fuzz draws them; the
+ *                          gate never sets it). Its length:
+ *   KVMC_FUZZ_ITERS=N        calls (default 20000)
+ *   KVMC_FUZZ_SECONDS=S      start no call after S seconds (default 0: no
+ *                            limit). A loop bound, never an assertion: a
+ *                            replay under a time limit may stop earlier,
+ *                            never differently.
+ *   KVMC_FUZZ_BATCH=B      run only batch B (any random_calls case). Each
+ *                          batch runs in its own child process, with a seed
+ *                          derived from the seed and B alone.
+ *   KVMC_FUZZ_VERBOSE=1    print every call
+ * The same seed, batch, binary and device replay the same calls. A
+ * failure prints the call and the line that replays it, e.g.
  *   KVMC_FUZZ_SEED=0x1234 KVMC_FUZZ_BATCH=7 KVMC_FUZZ_VERBOSE=1 \
- *       ioctl_fuzz_test_64 /dev/kvm_compat -t random_calls
+ *       ioctl_fuzz_test_64 /dev/kvm_compat -r fuzz_seed.env.random_calls
  *
  * What is asserted, for every call:
- *  - it returns >= 0, or -1 with errno in fuzz_errnos[] below;
+ *  - it returns >= 0, or -1 with errno in fuzz_errnos[] below; two
+ *    upstream answers that are values, not errors, are told apart (see
+ *    fz_after_call()): KVM_GET_TSC_KHZ, and KVM_GET_NR_MMU_PAGES after a
+ *    KVM_SET_NR_MMU_PAGES count whose low 32 bits read as -errno;
  *  - no 8-byte word the call changed in the fuzzer's buffers looks like a
  *    kernel address (bits 63:47 set; values >= 0xfffffffffffff000, -1 and
  *    error codes, and values the fuzzer itself passed in are not counted);
@@ -86,12 +97,8 @@
 
 #define PG			KVMC_PAGE_SIZE
 #define FUZZ_BATCH		250
-#ifndef FUZZ_DEFAULT_ITERS	/* -D for a binary that fuzzes longer */
+/* Calls of fuzz_seed.env.random_calls without KVMC_FUZZ_ITERS. */
 #define FUZZ_DEFAULT_ITERS	20000
-#endif
-#ifndef FUZZ_DEFAULT_SECONDS
-#define FUZZ_DEFAULT_SECONDS	5
-#endif
 /* A child that makes no progress for this long is reported as hung. */
 #define FUZZ_STALL_SECONDS	40
 #define KERNEL_HALF		0xffff800000000000ULL
@@ -336,7 +343,7 @@ struct fz_shared {
 	char msg[2048];			/* the child's failure, if any */
 	/* Statistics over all batches. */
 	uint64_t calls, ok, faults_expected, kernel_checks;
-	uint64_t tsc_khz_ambiguous;
+	uint64_t tsc_khz_ambiguous, nr_mmu_truncated;
 	uint64_t errs[64];
 	uint32_t batches;
 };
@@ -347,6 +354,8 @@ struct fz_fd {
 	int fd;			/* -1: free (a mapping may outlive its fd) */
 	int kind;
 	bool sigmask;		/* KVM_SET_SIGNAL_MASK succeeded on it */
+	bool mmu_set;		/* KVM_SET_NR_MMU_PAGES succeeded on it, */
+	unsigned long mmu_pages;	/* with this count */
 	uint8_t *map;		/* a mapping of this vCPU, or NULL */
 	size_t maplen;
 	unsigned long pgoff;
@@ -1015,6 +1024,7 @@ static void fz_close_slot(struct fz_fd *f, bool unmap)
 	f->fd = -1;
 	f->kind = 0;
 	f->sigmask = false;
+	f->mmu_set = false;
 	if (unmap)
 		fz_unmap(f);
 }
@@ -1029,6 +1039,7 @@ static void fz_adopt(struct fz *z, int fd, int kind)
 			z->pool[i].fd = fd;
 			z->pool[i].kind = kind;
 			z->pool[i].sigmask = false;
+			z->pool[i].mmu_set = false;
 			return;
 		}
 	}
@@ -1100,6 +1111,24 @@ static void fz_scan(struct fz *z, size_t phase)
 	}
 }
 
+/*
+ * Upstream KVM_GET_NR_MMU_PAGES (x86, until 6.4) answers with the count
+ * the last KVM_SET_NR_MMU_PAGES set, through the "int r" of
+ * kvm_arch_vm_ioctl(): a count whose low 32 bits are 0xfffff001 or more
+ * comes back as -1 and errno 4095..1, to every ABI. This is that answer
+ * when the fd's last successful KVM_SET_NR_MMU_PAGES set such a count and
+ * the errno is what its low 32 bits make (nr_mmu_pages_test asserts it).
+ */
+static bool fz_nr_mmu_truncation(struct fz *z, int err)
+{
+	struct fz_fd *f;
+
+	if (z->sh->cmd != KVM_GET_NR_MMU_PAGES)
+		return false;
+	f = fz_slot_of(z, z->sh->fd);
+	return f && f->mmu_set && (int32_t)(uint32_t)f->mmu_pages == -err;
+}
+
 static void fz_after_call(struct fz *z, long r, int err, enum fz_place place,
 			  uint32_t off)
 {
@@ -1126,6 +1155,8 @@ static void fz_after_call(struct fz *z, long r, int err, enum fz_place place,
 		 * accepted.
 		 */
 		z->sh->tsc_khz_ambiguous++;
+	} else if (!fz_errno_allowed(err) && fz_nr_mmu_truncation(z, err)) {
+		z->sh->nr_mmu_truncated++;
 	} else if (!fz_errno_allowed(err)) {
 		fz_fail(z, "returned %ld, errno %d (%s): not an allowed answer",
 			r, err, kvmc_errname(err));
@@ -1212,6 +1243,14 @@ static void fz_ioctl(struct fz *z, int op, int fd, int kind, unsigned int cmd,
 
 		if (f)
 			f->sigmask = true;
+	}
+	if (cmd == KVM_SET_NR_MMU_PAGES && r == 0) {
+		struct fz_fd *f = fz_slot_of(z, fd);
+
+		if (f) {
+			f->mmu_set = true;
+			f->mmu_pages = arg;
+		}
 	}
 	fz_after_call(z, r, err, place, off);
 }
@@ -1728,6 +1767,8 @@ static int fz_run_batch(struct fz_shared *sh, uint64_t seed, uint32_t batch,
 	"%u batches, %llu calls, %llu returned >= 0, %llu expected faults, %llu words checked; errnos%s"
 #define FZ_TSC_KHZ_FMT \
 	"upstream quirk: %llu KVM_GET_TSC_KHZ answers of 0xfffff001 or more (set by KVM_SET_TSC_KHZ) came back as -1 and an errno"
+#define FZ_NR_MMU_FMT \
+	"upstream quirk: %llu KVM_GET_NR_MMU_PAGES answers of 0xfffff001 or more (set by KVM_SET_NR_MMU_PAGES) came back as -1 and an errno"
 
 static void fz_log_stats(struct __test_metadata *_metadata,
 			 const struct fz_shared *sh)
@@ -1749,19 +1790,146 @@ static void fz_log_stats(struct __test_metadata *_metadata,
 	if (sh->tsc_khz_ambiguous)
 		TH_LOG(FZ_TSC_KHZ_FMT,
 		       (unsigned long long)sh->tsc_khz_ambiguous);
+	if (sh->nr_mmu_truncated)
+		TH_LOG(FZ_NR_MMU_FMT,
+		       (unsigned long long)sh->nr_mmu_truncated);
 }
 
-/* One seed for the whole run, taken before the harness forks the tests. */
-static uint64_t fz_seed;
+/* What a random_calls case runs: batches first.. of @seed, @calls calls. */
+struct fz_plan {
+	uint64_t seed;
+	uint32_t first;
+	uint64_t calls;		/* the last batch may be short */
+	uint64_t secs;		/* start no call after this long; 0: no limit */
+};
 
-static void __attribute__((constructor)) fz_take_seed(void)
+/* How to run a failing batch again, alone. */
+#define FZ_REPLAY_FMT \
+	"replay: KVMC_FUZZ_SEED=%#llx KVMC_FUZZ_BATCH=%u KVMC_FUZZ_VERBOSE=1 ioctl_fuzz_test_%s %s -r fuzz_seed.env.random_calls"
+
+static void fz_run_plan(struct __test_metadata *_metadata, int fds_before,
+			const struct fz_plan *p)
 {
-	fz_seed = kvmc_seed_from_env("KVMC_FUZZ_SEED");
+	bool verbose = kvmc_env_u64("KVMC_FUZZ_VERBOSE", 0) != 0;
+	struct timespec deadline = { 0, 0 };
+	uint64_t done = 0;
+	struct fz_shared *sh;
+	char why[2600];
+	uint32_t b, n;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	if (p->secs) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += (time_t)p->secs;
+	}
+	TH_LOG("%s from %s: seed %#llx, batches %u.., %llu calls in batches of %d%s",
+	       kvmc_device(), kvmc_abi_name(), (unsigned long long)p->seed,
+	       p->first, (unsigned long long)p->calls, FUZZ_BATCH,
+	       p->secs ? ", time-limited" : "");
+
+	for (b = p->first; done < p->calls; b++, done += n) {
+		if (fz_past(&deadline))
+			break;
+		n = p->calls - done < FUZZ_BATCH ?
+		    (uint32_t)(p->calls - done) : FUZZ_BATCH;
+		if (fz_run_batch(sh, p->seed, b, n, &deadline, verbose, why,
+				 sizeof(why))) {
+			fz_log_stats(_metadata, sh);
+			TH_LOG(FZ_REPLAY_FMT, (unsigned long long)p->seed, b,
+			       kvmc_abi_suffix(), kvmc_device());
+			ASSERT_TRUE(false) TH_LOG("%s", why);
+		}
+	}
+	fz_log_stats(_metadata, sh);
+	EXPECT_LT(0, sh->calls);
+	KVMC_ASSERT_DEVICE_WORKS("fuzzing");
+	EXPECT_EQ(fds_before, kvmc_count_fds());
+	munmap(sh, sizeof(*sh));
+}
+
+FIXTURE(fuzz_seed)
+{
+	int fds_before;
+};
+
+FIXTURE_VARIANT(fuzz_seed)
+{
+	uint64_t seed;
+	uint32_t first, batches;
+	bool env;		/* fuzz_seed.env: KVMC_FUZZ_SEED and friends */
+};
+
+/* The gate's cases, and KVMC_RACE_SEED: the list of the gate's seeds. */
+#define KVMC_FUZZ_SEED_VARIANTS
+#include "kvm_compat_seeds.h"
+
+/*
+ * fuzz_seed.env, exploration with the seed of KVMC_FUZZ_SEED: registered
+ * only when that is set, as FIXTURE_VARIANT_ADD() registers a variant,
+ * so that the gate's list of cases never depends on the environment.
+ */
+static FIXTURE_VARIANT(fuzz_seed) fz_env_variant = { .env = true };
+static struct __fixture_variant_metadata fz_env_object = {
+	.name = "env",
+	.data = &fz_env_variant,
+};
+
+static void __attribute__((constructor(KSELFTEST_PRIO_TEST + 1)))
+fz_register_env(void)
+{
+	const char *v = getenv("KVMC_FUZZ_SEED");
+
+	if (!v || !*v)
+		return;
+	fz_env_variant.seed = strtoull(v, NULL, 0);
+	__register_fixture_variant(&_fuzz_seed_fixture_object, &fz_env_object);
+}
+
+FIXTURE_SETUP(fuzz_seed)
+{
+	int sys;
+
+	KVMC_OPEN_OR_SKIP(sys);
+	close(sys);
+	self->fds_before = kvmc_count_fds();
+	ASSERT_LT(0, self->fds_before);
+}
+
+FIXTURE_TEARDOWN(fuzz_seed)
+{
+}
+
+/*
+ * The gate's variants run their batches whatever the time they take;
+ * fuzz_seed.env runs KVMC_FUZZ_ITERS calls from batch 0, within
+ * KVMC_FUZZ_SECONDS if set. KVMC_FUZZ_BATCH narrows any variant to one
+ * whole batch.
+ */
+TEST_F_TIMEOUT(fuzz_seed, random_calls, 150)
+{
+	const char *only = getenv("KVMC_FUZZ_BATCH");
+	struct fz_plan p = {
+		.seed = variant->seed,
+		.first = variant->first,
+		.calls = (uint64_t)variant->batches * FUZZ_BATCH,
+	};
+
+	if (variant->env) {
+		p.calls = kvmc_env_u64("KVMC_FUZZ_ITERS", FUZZ_DEFAULT_ITERS);
+		p.secs = kvmc_env_u64("KVMC_FUZZ_SECONDS", 0);
+	}
+	if (only && *only) {
+		p.first = (uint32_t)strtoul(only, NULL, 0);
+		p.calls = FUZZ_BATCH;
+	}
+	fz_run_plan(_metadata, self->fds_before, &p);
 }
 
 FIXTURE(fuzz)
 {
-	uint64_t seed;
 	int fds_before;
 };
 
@@ -1769,10 +1937,6 @@ FIXTURE_SETUP(fuzz)
 {
 	int sys;
 
-	self->seed = fz_seed;
-	ksft_print_msg("seed %#llx (KVMC_FUZZ_SEED=%#llx replays)\n",
-		       (unsigned long long)self->seed,
-		       (unsigned long long)self->seed);
 	KVMC_OPEN_OR_SKIP(sys);
 	close(sys);
 	self->fds_before = kvmc_count_fds();
@@ -1781,59 +1945,6 @@ FIXTURE_SETUP(fuzz)
 
 FIXTURE_TEARDOWN(fuzz)
 {
-}
-
-/* How to run a failing batch again, alone. */
-#define FZ_REPLAY_FMT \
-	"replay: KVMC_FUZZ_SEED=%#llx KVMC_FUZZ_BATCH=%u KVMC_FUZZ_VERBOSE=1 ioctl_fuzz_test_%s %s -t random_calls"
-
-TEST_F_TIMEOUT(fuzz, random_calls, 150)
-{
-	uint64_t iters = kvmc_env_u64("KVMC_FUZZ_ITERS", FUZZ_DEFAULT_ITERS);
-	uint64_t secs = kvmc_env_u64("KVMC_FUZZ_SECONDS", FUZZ_DEFAULT_SECONDS);
-	const char *only = getenv("KVMC_FUZZ_BATCH");
-	bool verbose = kvmc_env_u64("KVMC_FUZZ_VERBOSE", 0) != 0;
-	uint32_t nbatches = (uint32_t)((iters + FUZZ_BATCH - 1) / FUZZ_BATCH);
-	uint32_t b = 0, first = 0, n;
-	struct timespec deadline = { 0, 0 };
-	struct fz_shared *sh;
-	char why[2600];
-
-	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, sh);
-	memset(sh, 0, sizeof(*sh));
-	if (only && *only) {
-		first = (uint32_t)strtoul(only, NULL, 0);
-		nbatches = first + 1;
-	}
-	if (secs) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += (time_t)secs;
-	}
-	TH_LOG("%s from %s: %llu calls in batches of %d, at most %llu s",
-	       kvmc_device(), kvmc_abi_name(), (unsigned long long)iters,
-	       FUZZ_BATCH, (unsigned long long)secs);
-
-	for (b = first; b < nbatches; b++) {
-		if (fz_past(&deadline))
-			break;
-		n = FUZZ_BATCH;
-		if ((uint64_t)(b + 1) * FUZZ_BATCH > iters && !(only && *only))
-			n = (uint32_t)(iters - (uint64_t)b * FUZZ_BATCH);
-		if (fz_run_batch(sh, self->seed, b, n, &deadline, verbose, why,
-				 sizeof(why))) {
-			fz_log_stats(_metadata, sh);
-			TH_LOG(FZ_REPLAY_FMT, (unsigned long long)self->seed, b,
-			       kvmc_abi_suffix(), kvmc_device());
-			ASSERT_TRUE(false) TH_LOG("%s", why);
-		}
-	}
-	fz_log_stats(_metadata, sh);
-	EXPECT_LT(0, sh->calls);
-	KVMC_ASSERT_DEVICE_WORKS("fuzzing");
-	EXPECT_EQ(self->fds_before, kvmc_count_fds());
-	munmap(sh, sizeof(*sh));
 }
 
 /* ---- closing fds under running ioctls ---- */
@@ -1905,7 +2016,7 @@ static void *race_worker(void *arg)
  */
 TEST_F_TIMEOUT(fuzz, close_race, 120)
 {
-	uint64_t rng = self->seed ^ 0xc105e;
+	uint64_t rng = KVMC_RACE_SEED;
 	pthread_t th[RACE_THREADS];
 	int round, t, sys, vm, vcpu, other, efd;
 	struct kvm_regs regs;

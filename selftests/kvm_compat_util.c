@@ -93,6 +93,7 @@ const char *kvmc_abi_suffix(void)
 static const char * const kvmc_errnames[] = {
 	NAME(EPERM),
 	NAME(ENOENT),
+	NAME(ESRCH),	/* what -3 reads as (KVM_GET_NR_MMU_PAGES) */
 	NAME(EINTR),
 	NAME(EIO),
 	NAME(ENXIO),
@@ -447,18 +448,11 @@ uint64_t kvmc_rng_below(uint64_t *state, uint64_t n)
 	return kvmc_rng_next(state) % n;
 }
 
-uint64_t kvmc_seed_from_env(const char *env)
+uint64_t kvmc_seed_from_env(const char *env, uint64_t def)
 {
 	const char *v = getenv(env);
-	struct timespec ts;
-	uint64_t s;
 
-	if (v && *v)
-		return strtoull(v, NULL, 0);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s = (uint64_t)ts.tv_sec * 1000000007ULL ^ (uint64_t)ts.tv_nsec ^
-	    (uint64_t)getpid() << 32;
-	return kvmc_rng_next(&s);
+	return v && *v ? strtoull(v, NULL, 0) : def;
 }
 
 uint64_t kvmc_env_u64(const char *env, uint64_t def)

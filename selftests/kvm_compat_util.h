@@ -126,9 +126,10 @@ uint64_t kvmc_rng_next(uint64_t *state);
 uint64_t kvmc_rng_below(uint64_t *state, uint64_t n);
 /*
  * The seed from environment variable @env (any strtoull() base, e.g.
- * 0x1234), else one derived from the clock and pid.
+ * 0x1234), else @def: a fixed seed of kvm_compat_seeds.h, never the
+ * clock, so that the gate makes the same choices on every run.
  */
-uint64_t kvmc_seed_from_env(const char *env);
+uint64_t kvmc_seed_from_env(const char *env, uint64_t def);
 /* An unsigned number from environment variable @env, else @def. */
 uint64_t kvmc_env_u64(const char *env, uint64_t def);
 /* nanosleep() for @ms milliseconds (a signal may end it early). */

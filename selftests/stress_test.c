@@ -7,10 +7,12 @@
  *
  *   stress_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  *
- * Environment: KVMC_STRESS_SEED=0x... replays the seeded choices (which
+ * Environment: KVMC_STRESS_SEED=0x... makes other seeded choices (which
  * slot, which operation, after how many calls an fd is closed or a child
- * killed); the seed is printed ("# seed 0x..."). Thread interleavings are
- * the scheduler's and are not replayed. Every loop is bounded by a count;
+ * killed) than the default, KVMC_STRESS_SEED of kvm_compat_seeds.h; the
+ * seed is printed ("# seed 0x...") and replays them. Thread interleavings
+ * are the scheduler's and are not replayed: they change no test and no
+ * expected outcome. Every loop is bounded by a count;
  * no time is measured or asserted.
  *
  * The vCPUs run a guest of HLT instructions: a 64 KiB slot just under
@@ -71,6 +73,7 @@
 
 #include "kselftest_harness.h"
 #include "kvm_compat_util.h"
+#include "kvm_compat_seeds.h"
 
 #define PG		KVMC_PAGE_SIZE
 #define NR_VMS		2
@@ -145,7 +148,7 @@ static uint64_t stress_seed;
 
 static void __attribute__((constructor)) stress_take_seed(void)
 {
-	stress_seed = kvmc_seed_from_env("KVMC_STRESS_SEED");
+	stress_seed = kvmc_seed_from_env("KVMC_STRESS_SEED", KVMC_STRESS_SEED);
 }
 
 /* A VM whose vCPUs execute HLT after HLT: 64 KiB of 0xf4 at CS base. */
