@@ -1399,7 +1399,14 @@ static void fz_op_mmap(struct fz *z)
 	p = mmap(NULL, pages * PG, f->prot, f->shared ? MAP_SHARED : MAP_PRIVATE,
 		 f->fd, (off_t)(f->pgoff * PG));
 	if (p == MAP_FAILED) {
-		if (errno != EINVAL && errno != ENOMEM && errno != ENODEV)
+		/*
+		 * EPERM for PROT_EXEC: anon-inode files live on a noexec
+		 * filesystem since "anon_inode: raise SB_I_NODEV and
+		 * SB_I_NOEXEC" (v6.15), and do_mmap() refuses to map them
+		 * executable (Documentation/by-version.rst, "Not KVM").
+		 */
+		if (errno != EINVAL && errno != ENOMEM && errno != ENODEV &&
+		    !(errno == EPERM && (f->prot & PROT_EXEC)))
 			fz_fail(z, "mmap of a vCPU fd: %s", kvmc_errname(errno));
 		return;
 	}
