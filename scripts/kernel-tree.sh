@@ -22,7 +22,7 @@ fi
 name=$(basename "$src")
 name=${name%.tar.*}
 dest="$top/.cache/audit/tree/$name"
-stamp="$dest/.kvmc-extracted-v1"
+stamp="$dest/.kvmc-extracted-v2"
 if [ -f "$stamp" ] && [ -z "$(find "$src" -newer "$stamp")" ]; then
 	echo "$dest"
 	exit 0
@@ -35,6 +35,7 @@ tar xf "$src" -C "$dest" --strip-components=1 --wildcards \
 	'*/include/uapi/*' \
 	'*/scripts/headers_install.sh' \
 	'*/virt/kvm/*' \
+	'*/include/linux/kvm_host.h' \
 	'*/arch/x86/kvm/*.c' \
 	'*/arch/arm64/kvm/*.c'
 touch "$stamp"
