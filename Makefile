@@ -22,6 +22,13 @@
 #                    unless it could not run
 #                    (KVMC_BENCH_ROUNDS, _MS, _BATCHES, _FILTER, _TOL,
 #                    _SMP: see scripts/bench.sh, Documentation/bench.rst)
+#   make abi-audit   every ioctl of <linux/kvm.h>/<asm/kvm.h> and kvm_run,
+#                    64-bit vs compat ABIs, for each kernel series present:
+#                    writes Documentation/abi-audit.rst; last line
+#                    "abi-audit: K headers, N ioctls, D differ, U not
+#                    handled upstream, M not handled by kvm_compat"
+#                    (AUDIT="name=kvm.h|tree|tarball[@source] ..." audits
+#                    your own instead and writes no page)
 #   make lint        W=1, sparse, checkpatch, coccinelle, Kconfig; selftests:
 #                    checkpatch, -Werror; shellcheck: 0 findings
 #   make deps        install the Debian packages all of the above need
@@ -56,7 +63,10 @@ LINT := 1
 endif
 JOBS ?= 2
 
+AUDIT ?=
+
 .PHONY: all modules clean selftests check check-debug demo bench lint deps help
+.PHONY: abi-audit
 
 all: modules
 
@@ -86,6 +96,9 @@ bench:
 
 lint:
 	scripts/lint.sh
+
+abi-audit:
+	scripts/abi-audit.sh $(AUDIT)
 
 deps:
 	scripts/deps.sh all

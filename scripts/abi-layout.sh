@@ -38,7 +38,7 @@ typedef struct { unsigned long long __kvmc_half[2]; } __attribute__((aligned(16)
 #define __uint128_t __kvmc_u128
 #endif
 EOF
-cc="clang --target=$target -nostdinc -I $inc -include $work/pre.h -Wno-everything"
+cc="clang --target=$target -nostdinc -I $inc -include $work/pre.h -Wno-everything -ferror-limit=0"
 printf '#include <linux/kvm.h>\n' >"$work/in.c"
 
 if ! $cc -E "$work/in.c" -o "$work/pre.i" 2>"$work/err"; then
