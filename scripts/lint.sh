@@ -170,9 +170,12 @@ else
 fi
 
 # 5. The compat table says what the code does.
-if "$top/scripts/check-compat-table.sh" | sed 's/^/lint: /'; then
+# (not "if check | sed": a pipeline's status is sed's)
+if "$top/scripts/check-compat-table.sh" >"$work/compat-table.log" 2>&1; then
+	sed 's/^/lint: /' "$work/compat-table.log"
 	echo "lint: ok compat table"
 else
+	sed 's/^/lint: /' "$work/compat-table.log"
 	finding "compat table"
 fi
 
@@ -256,9 +259,11 @@ else
 fi
 
 # 9. The ABI audit's findings are answered in compat.rst.
-if "$top/scripts/check-compat-findings.sh" | sed 's/^/lint: /'; then
+if "$top/scripts/check-compat-findings.sh" >"$work/compat-findings.log" 2>&1; then
+	sed 's/^/lint: /' "$work/compat-findings.log"
 	echo "lint: ok compat findings"
 else
+	sed 's/^/lint: /' "$work/compat-findings.log"
 	finding "compat findings"
 fi
 
