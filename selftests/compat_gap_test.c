@@ -37,6 +37,11 @@
 #define RUN_EXIT_UNION		32
 #define XEN_HCALL_INPUT_64	(RUN_EXIT_UNION + 8 + 8)
 #define XEN_INPUT		0x12345678U
+/*
+ * Xen's hypercall-page MSR, as upstream's xen_vmcall_test sets it: an MSR
+ * is what turns the kernel's Xen hypercall path on (kvm_xen_enabled).
+ */
+#define XEN_HYPERCALL_MSR	0x40000200U
 
 TEST_F(vcpu, memory_encrypt_op_number)
 {
@@ -92,6 +97,7 @@ TEST_F(guest, xen_hcall_exit_layout)
 	caps = kvmc_check_ext(self->g.sys, KVM_CAP_XEN_HVM);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.flags = KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL;
+	cfg.msr = XEN_HYPERCALL_MSR;
 	r = kvmc_ioctl(self->g.vm, KVM_XEN_HVM_CONFIG, (unsigned long)&cfg);
 	if (!(caps > 0 && (caps & KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL))) {
 		/* No Xen emulation: kvm_compat, or a kernel without it. */
