@@ -27,6 +27,7 @@ function upstream_text(u) {
 }
 
 function kvmc_text(k) {
+	if (k == "-") return "(x86 only)"
 	if (k == "translated") return "translated"
 	if (k == "not-handled") return "**not handled**"
 	if (k == "passed") return "passed (never produced)"
@@ -40,6 +41,13 @@ function esc(s) {
 }
 
 function lit(s) { return "``" s "``" }
+
+# Is ioctl NAME handled on some fd by set K's architecture (or unknown)?
+function on_arch(k, name,    r) {
+	if (!((k, name) in row)) return 0
+	split(row[k, name], r, "\t")
+	return r[7] != "not-on-arch"
+}
 
 BEGIN { FS = "\t" }
 
@@ -69,17 +77,17 @@ $1 == "find" {
 	else if ($5 == "exits" || $5 == "other-arch")
 		finds[key, $4] = finds[key, $4] "\n" $5 "\t" $6 "\t" $7
 	if ($5 == "padding")
-		pad[key, $6 SUBSEP $7] = 1
-	if ($5 == "align")
+		pad[key, $6 SUBSEP $7] = pad[key, $6 SUBSEP $7] " " $4
+	if ($5 == "align") {
 		aln[key, $6] = $7
+		alnby[key, $6] = alnby[key, $6] " " $4
+	}
 	next
 }
 $1 == "rec" {
 	key = $2 SUBSEP $3
 	if ($5 != "align" && $5 != "padding" && $5 != "tail")
 		recf[key] = recf[key] "\n" $4 "\t" $5 "\t" $6 "\t" $7
-	if ($5 == "align")
-		aln[key, $4] = $7
 	next
 }
 
@@ -126,10 +134,11 @@ END {
 	print ""
 	print "An ioctl *differs* when its number, its argument's size or a member's"
 	print "offset differ, or when the argument holds a pointer or a ``long`` (which"
-	print "need translating even at the same offset), or a handler returns a type"
-	print "wider than ``int``.  User pointers carried in ``__u64`` members (found"
-	print "in the sources: ``u64_to_user_ptr()``, ``(void __user *)`` casts),"
-	print "implicit padding and alignment are information: ``compat_ptr()`` is the"
+	print "need translating even at the same offset).  User pointers carried in"
+	print "``__u64`` members (found in the sources: ``u64_to_user_ptr()``,"
+	print "``(void __user *)`` casts), handlers whose called function's type is"
+	print "wider than ``int``, implicit padding and alignment are information"
+	print "(listed, not counted): ``compat_ptr()`` is the"
 	print "identity on x86 and arm64, so a zero-extended 32-bit pointer in a"
 	print "``__u64`` is already right there.  What \"not handled\" upstream means for"
 	print "a caller is stated as observed by the selftests (``make check`` runs them"
@@ -234,7 +243,7 @@ END {
 		addrs = ""
 		for (ak in info) {
 			split(ak, kk, SUBSEP)
-			if (kk[1] SUBSEP kk[2] != k) continue
+			if (kk[1] SUBSEP kk[2] != k || !on_arch(k, kk[3])) continue
 			m = split(info[ak], fl, "\n")
 			for (q = 2; q <= m; q++) {
 				split(fl[q], f, "\t")
@@ -269,10 +278,14 @@ END {
 		for (pk in pad) {
 			split(pk, kk, SUBSEP)
 			if (kk[1] SUBSEP kk[2] != k) continue
+			m = split(pad[pk], pn, " ")
+			for (q = 1; q <= m; q++)
+				if (on_arch(k, pn[q])) break
+			if (q > m) continue
 			plist[++np] = lit(kk[3]) ": " kk[4]
 		}
 		if (np) {
-			print "Implicit padding in what the ioctls (and kvm_run) reach:"
+			print "Implicit padding in what the architecture's ioctls (and kvm_run) reach:"
 			print ""
 			for (q = 1; q <= np; q++) print "* " plist[q]
 			print ""
@@ -281,13 +294,18 @@ END {
 		for (ak in aln) {
 			split(ak, kk, SUBSEP)
 			if (kk[1] SUBSEP kk[2] != k) continue
+			m = split(alnby[ak], pn, " ")
+			for (q = 1; q <= m; q++)
+				if (on_arch(k, pn[q])) break
+			if (q > m) continue
 			nal++
 			al = al (al == "" ? "" : ", ") lit(kk[3])
 			alv = aln[ak]
 		}
 		if (nal) {
-			print nal " records are aligned differently (" alv " bytes, " sp[2] "); where one is"
-			print "nested, the offsets above already show what that changes: " al "."
+			print nal " records the architecture's ioctls reach are aligned differently"
+			print "(" alv " bytes, " sp[2] "); where one is nested, the offsets above"
+			print "already show what that changes: " al "."
 			print ""
 		}
 		if (recf[k] != "") {

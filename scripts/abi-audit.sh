@@ -182,6 +182,7 @@ for spec in "$@"; do
 		for at in $compats; do
 			c=${at%%:*}
 			awk -v series="$name" -v arch="$arch" -v pair="$a64/$c" \
+				-v kvmc_arch="${KVMC_ARCH%_64}" \
 				-f "$top/scripts/abi-findings.awk" "$set_dir/$a64.tsv" \
 				"$set_dir/$c.tsv" "$set_dir/upstream" "$run/kvmc" >>"$run/findings"
 		done

@@ -2,7 +2,7 @@
 #
 # Compare a 64-bit ABI's view of <linux/kvm.h> with a compat ABI's, and
 # classify every finding (make abi-audit):
-#   awk -v series=6.12 -v arch=x86 -v pair=x86_64/ia32 \
+#   awk -v series=6.12 -v arch=x86 -v pair=x86_64/ia32 -v kvmc_arch=x86 \
 #       -f scripts/abi-findings.awk LAYOUT64.tsv LAYOUTC.tsv UPSTREAM.tsv KVMC.tsv
 # LAYOUT*: scripts/abi-layout.sh; UPSTREAM: scripts/abi-upstream.awk over
 # the series' source (an empty file when there is none); KVMC: "impl NAME"
@@ -22,9 +22,9 @@
 #       ioctl DIFFER; the others are information ("return": the called
 #       function's type allows values above 31 bits, which a compat caller
 #       gets truncated; whether it returns any is the handler's business).
-# UPSTREAM: handled | identity | not-handled | refused | not-on-arch |
-#           no-source | same; KVMC: translated | passed | not-handled |
-#           not-implemented.
+# UPSTREAM: handled | not-handled | refused | not-on-arch | no-source |
+#           same; KVMC: translated | passed | not-handled | not-implemented,
+#           or "-" for another architecture than kvm_compat's (kvmc_arch).
 
 function strip_arr(t) {
 	while (t ~ /\[[0-9]*\]$/)
@@ -136,7 +136,10 @@ FILENAME == ARGV[1] || FILENAME == ARGV[2] {
 		mname[a, $2, $3] = $5; moff[a, $2, $3] = $4; mtype[a, $2, $3] = $6
 		if ($3 + 1 > mcount[a, $2]) mcount[a, $2] = $3 + 1
 	} else if ($1 == "pad") {
-		pads[a, $2] = ((a, $2) in pads ? pads[a, $2] ", " : "") $3 " bytes before " $4
+		if ((a, $2) in pads)
+			pads[a, $2] = pads[a, $2] ", " $3 " bytes before " $4
+		else
+			pads[a, $2] = $3 " bytes before " $4
 	} else if ($1 == "ioctl") {
 		num[a, $2] = $3; ity[a, $2] = $4
 		if (!($2 in ioc)) { ioc[$2] = 1; ioclist[++nioc] = $2 }
@@ -236,7 +239,9 @@ END {
 				if (e in krun)
 					kdiff = 1
 		}
-		if (!(name in kimpl))
+		if (arch != kvmc_arch)
+			kv = "-"
+		else if (!(name in kimpl))
 			kv = "not-implemented"
 		else if (name in ktrans)
 			kv = "translated"

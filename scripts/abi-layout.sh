@@ -48,7 +48,7 @@ fi
 $cc -dM -E "$work/in.c" >"$work/macros"
 : >"$out"
 if ! $cc -dM -E -x c /dev/null | grep -q '__SIZEOF_INT128__'; then
-	grep -q '__uint128_t' "$work/pre.i" &&
+	grep -rq '__uint128_t' "$inc" &&
 		printf 'note\t%s\n' "__uint128_t does not exist for $target: the headers do not compile as they are; a 16-byte, 16-aligned stand-in was used" >>"$out"
 fi
 
