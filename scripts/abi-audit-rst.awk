@@ -169,7 +169,7 @@ END {
 	print ""
 	nsk = 0
 	while ((getline l < skipped) > 0) {
-		if (!nsk++) { print "Not audited on the machine that generated this page:"; print "" }
+		if (!nsk++) { print "What the machine that generated this page could not do:"; print "" }
 		print "* " l
 	}
 	if (nsk) print ""

@@ -27,7 +27,8 @@
 #   M not handled by kvm_compat
 # (K header sets, one per series and architecture; N ioctls and struct
 # kvm_run; D of them differ between a 64-bit and a compat ABI where the
-# architecture implements them; U reach upstream's compat path untranslated;
+# architecture implements them (wherever they are defined, for a header set
+# without source); U reach upstream's compat path untranslated;
 # M differ in what kvm_compat implements without a translation). Exit 1 if
 # M > 0, or if an x86 ioctl upstream does not handle has no observed
 # behaviour in selftests/ (" * abi-audit: NAME: ..." comment lines, see
@@ -82,7 +83,7 @@ series_specs() {
 		elif [ -n "$common" ]; then
 			echo "$s=$common"
 		else
-			echo "$s: no linux-source-$s.tar.xz or linux-headers-$pin*-common in ${r:-/}usr/src" >>"$skipped"
+			echo "skipped $s: no linux-source-$s.tar.xz or linux-headers-$pin*-common in ${r:-/}usr/src" >>"$skipped"
 		fi
 	done
 }
@@ -124,7 +125,7 @@ for spec in "$@"; do
 		inc=
 		if [ -n "$tree" ]; then
 			if [ ! -d "$tree/arch/$arch/include/uapi/asm" ]; then
-				echo "$name $arch: no arch/$arch uapi headers" >>"$skipped"
+				echo "skipped $name $arch: no arch/$arch uapi headers" >>"$skipped"
 				continue
 			fi
 			inc=$("$top/scripts/uapi-headers.sh" "$tree" "$arch" "$work/inc/$name-$arch")
@@ -132,13 +133,13 @@ for spec in "$@"; do
 			# An installed include directory is one architecture's:
 			# taken as the first one's (x86).
 			if [ -f "$run/sets" ] && grep -q "^$name " "$run/sets"; then
-				echo "$name $arch: $hdr taken as $(grep "^$name " "$run/sets" | cut -d' ' -f2)'s" >>"$skipped"
+				echo "skipped $name $arch: $hdr taken as $(grep "^$name " "$run/sets" | cut -d' ' -f2)'s" >>"$skipped"
 				continue
 			fi
 			inc=$(cd "$hdr" && pwd)
 		elif [ -f "$hdr" ]; then
 			base=$(cat "$run/first-inc-$arch" 2>/dev/null || :)
-			[ -n "$base" ] || { echo "$name $arch: no series headers to put $hdr in" >>"$skipped"; continue; }
+			[ -n "$base" ] || { echo "skipped $name $arch: no series headers to put $hdr in" >>"$skipped"; continue; }
 			inc="$set_dir/inc"
 			cp -r "$base" "$inc"
 			if grep -q KVM_API_VERSION "$hdr"; then
@@ -147,7 +148,7 @@ for spec in "$@"; do
 				cp "$hdr" "$inc/asm/kvm.h"
 			fi
 		else
-			echo "$name: $hdr is not a tarball, tree, include directory or header" >>"$skipped"
+			echo "skipped $name: $hdr is not a tarball, tree, include directory or header" >>"$skipped"
 			break
 		fi
 		[ -f "$run/first-inc-$arch" ] || echo "$inc" >"$run/first-inc-$arch"
@@ -167,20 +168,28 @@ for spec in "$@"; do
 			echo "$name $arch: no KVM source: findings not classified against upstream" >>"$skipped"
 		fi
 
-		# Every ABI's layout, two at a time.
+		# Every ABI's layout, two at a time; one that does not compile
+		# is skipped (its errors in <abi>.err), and said so.
 		a64=${abi64%%:*}
 		pids=
 		for at in $abi64 $compats; do
-			"$top/scripts/abi-layout.sh" "$inc" "${at#*:}" "$set_dir/${at%%:*}.tsv" &
+			"$top/scripts/abi-layout.sh" "$inc" "${at#*:}" "$set_dir/${at%%:*}.tsv" \
+				2>"$set_dir/${at%%:*}.err" || rm -f "$set_dir/${at%%:*}.tsv" &
 			pids="$pids $!"
 			if [ "$(echo "$pids" | wc -w)" -ge 2 ]; then
-				for p in $pids; do wait "$p"; done
+				for p in $pids; do wait "$p" || :; done
 				pids=
 			fi
 		done
-		for p in $pids; do wait "$p"; done
+		for p in $pids; do wait "$p" || :; done
+		for at in $abi64 $compats; do
+			[ -f "$set_dir/${at%%:*}.tsv" ] ||
+				echo "skipped $name $arch ${at%%:*}: the headers do not compile for ${at#*:} ($(grep -m1 'error:' "$set_dir/${at%%:*}.err" | sed 's/.*error: //'))" >>"$skipped"
+		done
+		[ -f "$set_dir/$a64.tsv" ] || continue
 		for at in $compats; do
 			c=${at%%:*}
+			[ -f "$set_dir/$c.tsv" ] || continue
 			awk -v series="$name" -v arch="$arch" -v pair="$a64/$c" \
 				-v kvmc_arch="${KVMC_ARCH%_64}" \
 				-f "$top/scripts/abi-findings.awk" "$set_dir/$a64.tsv" \
@@ -207,7 +216,7 @@ if [ -n "$page" ]; then
 	echo "abi-audit: wrote ${page#"$top"/}"
 fi
 
-while read -r l; do echo "abi-audit: skipped $l"; done <"$skipped"
+while read -r l; do echo "abi-audit: $l"; done <"$skipped"
 # The counts (distinct names over every header set and pair).
 awk -F'\t' -v sets="$(wc -l <"$run/sets")" '
 FILENAME == ARGV[1] { obs[$2] = 1; next }

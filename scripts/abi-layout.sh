@@ -29,13 +29,16 @@ inc=$1 target=$2 out=$3
 work=$(mktemp -d "${TMPDIR:-/tmp}/kvmc-layout.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# arm64's <asm/ptrace.h> (pulled in by <asm/kvm.h>) uses __uint128_t,
-# which 32-bit targets do not have: stand in a 16-byte, 16-aligned record,
-# as the type is on arm64, and say so.
+# arm64's <asm/ptrace.h> (pulled in by <asm/kvm.h>) uses __uint128_t
+# (__u128 from 6.x on, which <linux/types.h> defines only where the
+# compiler has __int128): 32-bit targets have neither. Stand in a 16-byte,
+# 16-aligned record, as the type is on arm64, and say so.
 cat >"$work/pre.h" <<'EOF'
 #if !defined(__SIZEOF_INT128__)
 typedef struct { unsigned long long __kvmc_half[2]; } __attribute__((aligned(16))) __kvmc_u128;
 #define __uint128_t __kvmc_u128
+typedef __kvmc_u128 __u128;
+typedef __kvmc_u128 __s128;
 #endif
 EOF
 cc="clang --target=$target -nostdinc -I $inc -include $work/pre.h -Wno-everything -ferror-limit=0"
@@ -48,8 +51,8 @@ fi
 $cc -dM -E "$work/in.c" >"$work/macros"
 : >"$out"
 if ! $cc -dM -E -x c /dev/null | grep -q '__SIZEOF_INT128__'; then
-	grep -rq '__uint128_t' "$inc" &&
-		printf 'note\t%s\n' "__uint128_t does not exist for $target: the headers do not compile as they are; a 16-byte, 16-aligned stand-in was used" >>"$out"
+	grep -rqw '__uint128_t\|__u128' "$inc/asm" &&
+		printf 'note\t%s\n' "__uint128_t/__u128 do not exist for $target: the headers do not compile as they are; a 16-byte, 16-aligned stand-in was used" >>"$out"
 fi
 
 # Ioctl macros: the expansion starts with _IO*( or is another ioctl macro.
