@@ -42,6 +42,17 @@ function esc(s) {
 
 function lit(s) { return "``" s "``" }
 
+# Sort a[1..n] (insertion sort: the lists are short), for a page that is
+# the same from run to run whatever awk's array order.
+function sort_list(a, n,    i, j, v) {
+	for (i = 2; i <= n; i++) {
+		v = a[i]
+		for (j = i - 1; j >= 1 && a[j] > v; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = v
+	}
+}
+
 # Is ioctl NAME handled on some fd by set K's architecture (or unknown)?
 function on_arch(k, name,    r) {
 	if (!((k, name) in row)) return 0
@@ -261,6 +272,7 @@ END {
 			print "User pointers in ``__u64`` members of ioctl arguments (same layout;"
 			print "right as they are where ``compat_ptr()`` is the identity):"
 			print ""
+			sort_list(alist, na)
 			for (q = 1; q <= na; q++) print "* " alist[q]
 			print ""
 			na = 0
@@ -270,6 +282,7 @@ END {
 			print "which a compat caller gets truncated to ``int`` (whether one is"
 			print "returned depends on the handler: not counted as a difference):"
 			print ""
+			sort_list(rlist, nr)
 			for (q = 1; q <= nr; q++) print "* " rlist[q]
 			print ""
 			nr = 0
@@ -287,10 +300,12 @@ END {
 		if (np) {
 			print "Implicit padding in what the architecture's ioctls (and kvm_run) reach:"
 			print ""
+			sort_list(plist, np)
 			for (q = 1; q <= np; q++) print "* " plist[q]
 			print ""
 		}
 		nal = 0; al = ""
+		delete alst
 		for (ak in aln) {
 			split(ak, kk, SUBSEP)
 			if (kk[1] SUBSEP kk[2] != k) continue
@@ -298,10 +313,12 @@ END {
 			for (q = 1; q <= m; q++)
 				if (on_arch(k, pn[q])) break
 			if (q > m) continue
-			nal++
-			al = al (al == "" ? "" : ", ") lit(kk[3])
+			alst[++nal] = lit(kk[3])
 			alv = aln[ak]
 		}
+		sort_list(alst, nal)
+		for (q = 1; q <= nal; q++)
+			al = al (q == 1 ? "" : ", ") alst[q]
 		if (nal) {
 			print nal " records the architecture's ioctls reach are aligned differently"
 			print "(" alv " bytes, " sp[2] "); where one is nested, the offsets above"
@@ -313,7 +330,10 @@ END {
 			print "behind a ``__u64`` address, e.g. ``KVM_MEMORY_ENCRYPT_OP``'s commands):"
 			print ""
 			m = split(recf[k], fl, "\n")
-			for (q = 2; q <= m; q++) {
+			for (q = 2; q <= m; q++)
+				fl[q - 1] = fl[q]
+			sort_list(fl, m - 1)
+			for (q = 1; q < m; q++) {
 				split(fl[q], f, "\t")
 				print "* " finding_line(f[2], f[3], f[4])
 			}

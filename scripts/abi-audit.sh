@@ -30,7 +30,9 @@
 # architecture implements them (wherever they are defined, for a header set
 # without source); U reach upstream's compat path untranslated;
 # M differ in what kvm_compat implements without a translation). Exit 1 if
-# M > 0, or if an x86 ioctl upstream does not handle has no observed
+# M > 0, if gcc disagrees with clang about an ABI it can target
+# (scripts/abi-gcc-check.sh), or if an x86 ioctl upstream does not handle
+# has no observed
 # behaviour in selftests/ (" * abi-audit: NAME: ..." comment lines, see
 # selftests/compat_gap_test.c).
 set -eu
@@ -173,7 +175,8 @@ for spec in "$@"; do
 		a64=${abi64%%:*}
 		pids=
 		for at in $abi64 $compats; do
-			"$top/scripts/abi-layout.sh" "$inc" "${at#*:}" "$set_dir/${at%%:*}.tsv" \
+			tgt=${at#*:}
+			"$top/scripts/abi-layout.sh" "$inc" "${tgt%%:*}" "$set_dir/${at%%:*}.tsv" \
 				2>"$set_dir/${at%%:*}.err" || rm -f "$set_dir/${at%%:*}.tsv" &
 			pids="$pids $!"
 			if [ "$(echo "$pids" | wc -w)" -ge 2 ]; then
@@ -183,8 +186,19 @@ for spec in "$@"; do
 		done
 		for p in $pids; do wait "$p" || :; done
 		for at in $abi64 $compats; do
-			[ -f "$set_dir/${at%%:*}.tsv" ] ||
-				echo "skipped $name $arch ${at%%:*}: the headers do not compile for ${at#*:} ($(grep -m1 'error:' "$set_dir/${at%%:*}.err" | sed 's/.*error: //'))" >>"$skipped"
+			n=${at%%:*} tgt=${at#*:}
+			gf=
+			[ "${tgt#*:}" = "$tgt" ] || gf=${tgt#*:}
+			if [ ! -f "$set_dir/$n.tsv" ]; then
+				echo "skipped $name $arch $n: the headers do not compile for ${tgt%%:*} ($(grep -m1 'error:' "$set_dir/$n.err" | sed 's/.*error: //'))" >>"$skipped"
+			elif [ -n "$gf" ]; then
+				if r=$("$top/scripts/abi-gcc-check.sh" "$set_dir/$n.tsv" "$inc" "$gf"); then
+					echo "$name $n ${r%% *}" >>"$run/gcc-agrees"
+				else
+					echo "$r" >&2
+					echo "$name $arch $n: gcc $gf disagrees with clang" >>"$run/gcc-disagrees"
+				fi
+			fi
 		done
 		[ -f "$set_dir/$a64.tsv" ] || continue
 		for at in $compats; do
@@ -217,8 +231,16 @@ if [ -n "$page" ]; then
 fi
 
 while read -r l; do echo "abi-audit: $l"; done <"$skipped"
+if [ -s "$run/gcc-agrees" ]; then
+	echo "abi-audit: gcc agrees with clang on $(awk '{ s += $3 } END { print s }' "$run/gcc-agrees") ioctl values, sizes, alignments and offsets ($(awk '{ print $2 }' "$run/gcc-agrees" | sort -u | tr '\n' ' ' | sed 's/ $//'))"
+fi
+gcc_bad=0
+if [ -s "$run/gcc-disagrees" ]; then
+	sed 's/^/abi-audit: /' "$run/gcc-disagrees"
+	gcc_bad=1
+fi
 # The counts (distinct names over every header set and pair).
-awk -F'\t' -v sets="$(wc -l <"$run/sets")" '
+awk -F'\t' -v sets="$(wc -l <"$run/sets")" -v gcc_bad="$gcc_bad" '
 FILENAME == ARGV[1] { obs[$2] = 1; next }
 $1 != "ioctl" { next }
 {
@@ -234,5 +256,5 @@ END {
 	for (i in m) { M++; print "abi-audit: not handled by kvm_compat: " i }
 	for (i in ux) if (!(i in obs)) { bad = 1; print "abi-audit: no selftest shows what upstream answers for " i " (add a \" * abi-audit: " i ": ...\" comment to the test that does)" }
 	printf "abi-audit: %d headers, %d ioctls, %d differ, %d not handled upstream, %d not handled by kvm_compat\n", sets, N, D, U, M
-	exit (M > 0 || bad)
+	exit (M > 0 || bad || gcc_bad)
 }' "$run/observed" "$run/findings"
