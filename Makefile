@@ -27,6 +27,13 @@
 #                    unless it could not run
 #                    (KVMC_BENCH_ROUNDS, _MS, _BATCHES, _FILTER, _TOL,
 #                    _SMP: see scripts/bench.sh, Documentation/bench.rst)
+#   make abi-audit   every ioctl of <linux/kvm.h>/<asm/kvm.h> and kvm_run,
+#                    64-bit vs compat ABIs, for each kernel series present:
+#                    writes Documentation/abi-audit.rst; last line
+#                    "abi-audit: K headers, N ioctls, D differ, U not
+#                    handled upstream, M not handled by kvm_compat"
+#                    (AUDIT="name=kvm.h|tree|tarball[@source] ..." audits
+#                    your own instead and writes no page)
 #   make lint        W=1, sparse, checkpatch, coccinelle, Kconfig; selftests:
 #                    checkpatch, -Werror; shellcheck: 0 findings
 #   make deps        install the Debian packages all of the above need
@@ -73,7 +80,10 @@ ITERS ?=
 SEED ?=
 BATCH ?=
 
+AUDIT ?=
+
 .PHONY: all modules clean selftests check check-debug demo bench fuzz lint deps help
+.PHONY: abi-audit
 
 all: modules
 
@@ -108,6 +118,9 @@ fuzz:
 
 lint:
 	scripts/lint.sh
+
+abi-audit:
+	scripts/abi-audit.sh $(AUDIT)
 
 deps:
 	scripts/deps.sh all

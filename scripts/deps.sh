@@ -4,7 +4,7 @@
 # Install the Debian packages a step needs; idempotent (a warm machine only
 # pays a few dpkg-query calls; "apt-get update" runs only when something is
 # missing).
-#   scripts/deps.sh [build|source|root|qemu|lint|debug|all]...   (default: all)
+#   scripts/deps.sh [build|source|root|qemu|lint|debug|audit|all]...   (default: all)
 # Architecture: KVMC_ARCH (default x86_64, see scripts/arch/).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,8 +52,24 @@ step_packages() {
 		echo linux-source-6.12 xz-utils make gcc libc6-dev bc bison \
 			flex libelf-dev libssl-dev python3 lcov
 		;;
+	audit)
+		# "make abi-audit": clang lays the uapi structures out for any
+		# target; unifdef stands in for the kernel's scripts/unifdef in
+		# headers_install.sh; the linux-source tarballs of the series
+		# built on this host give the headers and upstream's handlers
+		# (other suites' come from their build roots).
+		echo clang unifdef xz-utils
+		for s in $KVMC_SERIES_ALL; do
+			_v=$(printf '%s' "$s" | tr . _)
+			eval "_suite=\${kvmc_suite_$_v:-}"
+			# shellcheck disable=SC2154 # set by eval
+			if [ -z "$_suite" ] || [ "$_suite" = "${KVMC_HOST_SUITE:-bookworm}" ]; then
+				echo "linux-source-$s"
+			fi
+		done
+		;;
 	*)
-		kvmc_die "unknown step '$1' (build|source|root|qemu|lint|debug|all)"
+		kvmc_die "unknown step '$1' (build|source|root|qemu|lint|debug|audit|all)"
 		;;
 	esac
 }
@@ -62,7 +78,7 @@ step_packages() {
 steps=
 for s in "$@"; do
 	if [ "$s" = all ]; then
-		steps="$steps build source root qemu lint debug"
+		steps="$steps build source root qemu lint debug audit"
 	else
 		steps="$steps $s"
 	fi

@@ -1,0 +1,27 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# What kvm_compat implements and translates, read from its sources (the
+# "case KVM_...:" labels, as scripts/check-compat-table.sh reads them):
+#   scripts/kvmc-ioctls.sh
+# prints "impl NAME" for every ioctl a native handler (dev.c, vm.c,
+# vcpu.c, x86.c) implements, plus "impl kvm_run" (the vCPU mmap), and
+# "trans NAME" for every ioctl a compat handler (compat_ioctl.c,
+# x86_compat_ioctl.c) has its own case for; KVMC_<NAME>_COMPAT counts for
+# KVM_<NAME>; and "run NAME" for every member of struct kvm_run its
+# sources use ("run->NAME"): the exits it can produce.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+src="$top/kvm_compat"
+
+cases() {
+	sed -n -e 's/^[[:space:]]*case \(KVM_[A-Z0-9_]*\):.*/\1/p' \
+	       -e 's/^[[:space:]]*case KVMC_\([A-Z0-9_]*\)_COMPAT:.*/KVM_\1/p' "$@" |
+		grep -v '^KVM_CAP_' | sort -u
+}
+
+cases "$src/dev.c" "$src/vm.c" "$src/vcpu.c" "$src/x86.c" | sed 's/^/impl /'
+grep -q 'kvmc_vcpu_mmap' "$src/vcpu.c" && echo "impl kvm_run"
+cases "$src/compat_ioctl.c" "$src/x86_compat_ioctl.c" | sed 's/^/trans /'
+# The members of struct kvm_run it uses (its exits among them).
+cat "$src"/*.c | grep -o 'run->[a-z_0-9]*' | sed 's/^run->/run /' | sort -u
