@@ -39,11 +39,15 @@
 #   make deps        install the Debian packages all of the above need
 #
 # Variables for "make check" (a developer's filters):
-#   KERNELS="6.1 6.12"   kernel series (pins in scripts/kernels.conf)
+#   KERNELS="5.10 6.1 6.12 7.2 7.3"
+#                        kernel series (pins in scripts/kernels.conf)
+#   KDIR=/path/to/tree   instead: a kernel tree you built (its bzImage, and
+#                        its KVM as the oracle when built with KVM_AMD)
 #   MODES="y n"          CONFIG_KVM_COMPAT_REF_TRANSLATE values
 #   TESTS="name ..."     selftests by name (default: all in TESTS)
 #   ABIS="64 32 x32"     userspace ABIs
-#   NOIA32=1             also boot 6.12 translate=y with ia32_emulation=0
+#   NOIA32=1             also boot translate=y with ia32_emulation=0 (on
+#                        kernels that know it: 6.7+)
 #   LINT=1               run "make lint" first (0 skips it)
 #   JOBS=2               guests booted at once
 #   e.g. make check KERNELS=6.12 MODES=y TESTS=memslot_test ABIS=32 LINT=0
@@ -54,8 +58,8 @@
 #   ITERS=2500           calls per run (a seed, an ABI, a device)
 #   SEED=0x... BATCH=B   replay one seed (and only its batch B, every call
 #                        printed) instead of drawing seeds
-# Other knobs (environment): KVMC_KVER_6_1 / KVMC_KVER_6_12 (exact kernel
-# release), KVMC_ARCH (scripts/arch/), KVMC_SMP, KVMC_MEM, KVMC_BOOT_TIMEOUT
+# Other knobs (environment): KVMC_KVER_<series> e.g. KVMC_KVER_6_12 (exact
+# kernel release), KVMC_ARCH (scripts/arch/), KVMC_SMP, KVMC_MEM, KVMC_BOOT_TIMEOUT
 # (s, default 240), KVMC_TEST_TIMEOUT (s per binary, default 90),
 # KVMC_LINT_CACHE=0 (ignore the cached clean lint result).
 # One guest by hand: scripts/mkinitramfs.sh + scripts/qemu-run.sh
@@ -98,9 +102,19 @@ selftests:
 	scripts/deps.sh build source
 	scripts/build-selftests.sh
 
+# "make check KDIR=/your/tree": that tree is the kernel under test
+# (scripts/own-kernel.sh); lint then only runs if LINT=1 is given too.
+ifneq ($(filter command line environment environment override,$(origin KDIR)),)
+CHECK_OWN_KDIR := $(KDIR)
+ifeq ($(filter command line environment environment override,$(origin LINT)),)
+LINT := 0
+endif
+endif
+
 check:
 	KERNELS="$(KERNELS)" MODES="$(MODES)" TESTS="$(TESTS)" ABIS="$(ABIS)" \
-	NOIA32="$(NOIA32)" LINT="$(LINT)" JOBS="$(JOBS)" scripts/check.sh
+	NOIA32="$(NOIA32)" LINT="$(LINT)" JOBS="$(JOBS)" \
+	OWN_KDIR="$(CHECK_OWN_KDIR)" scripts/check.sh
 
 check-debug:
 	MODES="$(MODES)" TESTS="$(TESTS)" ABIS="$(ABIS)" scripts/check-debug.sh
