@@ -65,6 +65,19 @@ skipped="$run/skipped"
 : >"$run/sets"
 
 "$top/scripts/deps.sh" audit
+# The linux-source of each series of another suite, in its build root
+# (the host's own come with "deps.sh audit").
+if [ "$default" = y ]; then
+	for s in $KVMC_SERIES_ALL; do
+		r=$(kvmc_root "$s")
+		[ -n "$r" ] || continue
+		kvmc_pkg_installed "linux-source-$s" "$r" && continue
+		kvmc_log "abi-audit: installing linux-source-$s in $r"
+		kvmc_pkg_available "linux-source-$s" "$r" || kvmc_apt_update_once "$r"
+		kvmc_apt "$r" apt-get install -y -qq --no-install-recommends \
+			"linux-source-$s" >&2
+	done
+fi
 
 # The series' own headers and source: on the host for its own suite, else
 # in the suite's build root (scripts/build-root.sh, .cache/roots/<suite>/).
