@@ -57,25 +57,36 @@ int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
 	return 0;
 }
 
+/*
+ * Each instruction runs in a read-side critical section of the VM's srcu,
+ * as upstream's vCPUs run under kvm->srcu: it may sleep on a guest page,
+ * and holds up no one but a memslot or MSR filter update, which waits for
+ * it.  A signal ends KVM_RUN between two instructions, or during the wait
+ * for a page (-EINTR from the access): KVM_EXIT_INTR either way, the
+ * instruction not run.
+ */
 static int kvmc_vcpu_run_loop(struct kvmc_vcpu *vcpu)
 {
 	struct kvmc_vm *vm = vcpu->vm;
-	int r;
+	int idx, r;
 
 	for (;;) {
 		if (signal_pending(current)) {
-			vcpu->run->exit_reason = KVM_EXIT_INTR;
-			return -EINTR;
+			r = -EINTR;
+			break;
 		}
 
-		mutex_lock(&vm->slots_lock);
+		idx = srcu_read_lock(&vm->srcu);
 		r = kvmc_arch_vcpu_step(vcpu);
-		mutex_unlock(&vm->slots_lock);
+		srcu_read_unlock(&vm->srcu, idx);
 		if (r <= 0)
-			return r;
+			break;
 
 		cond_resched();
 	}
+	if (r == -EINTR)
+		vcpu->run->exit_reason = KVM_EXIT_INTR;
+	return r;
 }
 
 /**
@@ -83,9 +94,10 @@ static int kvmc_vcpu_run_loop(struct kvmc_vcpu *vcpu)
  * @vcpu: the vCPU, its mutex held
  *
  * Return: 0 with an exit for userspace in the vCPU's struct kvm_run;
- * -EINTR when kvm_run.immediate_exit is set or a signal is pending
- * (exit_reason KVM_EXIT_INTR in the latter case); -EFAULT when guest
- * memory cannot be accessed; -EINVAL for bad input in struct kvm_run.
+ * -EINTR when kvm_run.immediate_exit is set, or when a signal is pending
+ * or interrupts the wait for a guest page (exit_reason KVM_EXIT_INTR in
+ * the latter cases); -EFAULT when guest memory cannot be accessed;
+ * -EINVAL for bad input in struct kvm_run.
  */
 int kvmc_vcpu_run(struct kvmc_vcpu *vcpu)
 {

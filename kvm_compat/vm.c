@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 
 #include <kvm_compat/kvmc.h>
 
@@ -31,6 +32,7 @@ static void kvmc_destroy_vm(struct kvmc_vm *vm)
 	xa_destroy(&vm->vcpus);
 	kvmc_free_memslots(vm);
 	kvmc_arch_vm_destroy(vm);
+	cleanup_srcu_struct(&vm->srcu);
 	free_page((unsigned long)vm->coalesced_mmio_ring);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -151,27 +153,30 @@ static const struct file_operations kvmc_vm_fops = {
 static struct kvmc_vm *kvmc_alloc_vm(void)
 {
 	struct kvmc_vm *vm;
-	int i;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return NULL;
 
 	vm->coalesced_mmio_ring = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!vm->coalesced_mmio_ring) {
-		kfree(vm);
-		return NULL;
-	}
+	if (!vm->coalesced_mmio_ring)
+		goto free_vm;
+	if (init_srcu_struct(&vm->srcu))
+		goto free_ring;
 
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->slots_lock);
-	for (i = 0; i < KVMC_ADDRESS_SPACE_NUM; i++)
-		xa_init(&vm->memslots[i]);
 	xa_init(&vm->vcpus);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
 	return vm;
+
+free_ring:
+	free_page((unsigned long)vm->coalesced_mmio_ring);
+free_vm:
+	kfree(vm);
+	return NULL;
 }
 
 /**

@@ -167,8 +167,8 @@ static int kvmc_read8(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 	struct kvmc_vcpu_arch *a = &vcpu->arch;
 	int r;
 
+	/* Kept until the instruction is done: it may have to start again. */
 	if (a->mmio_read_valid && a->mmio_read_gpa == gpa) {
-		a->mmio_read_valid = false;
 		*val = a->mmio_read_data;
 		return 1;
 	}
@@ -476,18 +476,29 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 	struct kvmc_insn insn = { .len = 0 };
 	int r;
 
+	lockdep_assert_held(&vcpu->mutex);
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->vm->srcu),
+			 "kvm_compat: a vCPU step outside the VM's srcu");
+
 	if (vcpu->arch.cr0 & X86_CR0_PE)
 		return kvmc_internal_error(vcpu, NULL);
 
 	if (vcpu->arch.gp_pending) {
-		vcpu->arch.gp_pending = false;
-		return kvmc_real_mode_exception(vcpu, KVMC_GP_VECTOR);
+		r = kvmc_real_mode_exception(vcpu, KVMC_GP_VECTOR);
+		/* Still pending if it could not be pushed yet. */
+		if (r != -EAGAIN && r != -EINTR)
+			vcpu->arch.gp_pending = false;
+	} else {
+		r = kvmc_execute(vcpu, &insn);
+		if (r == -ENOENT)	/* code or operand bytes outside guest RAM */
+			r = kvmc_internal_error(vcpu, &insn);
 	}
 
-	r = kvmc_execute(vcpu, &insn);
-	vcpu->arch.mmio_read_valid = false;
-	if (r == -ENOENT)	/* code or operand bytes outside guest RAM */
-		return kvmc_internal_error(vcpu, &insn);
+	/* A guest page was waited for: the instruction starts again. */
+	if (r == -EAGAIN)
+		return 1;
+	if (r != -EINTR)
+		vcpu->arch.mmio_read_valid = false;
 	return r;
 }
 

@@ -52,10 +52,15 @@ int kvmc_arch_vcpu_enter(struct kvmc_vcpu *vcpu);
 
 /**
  * kvmc_arch_vcpu_step() - run one guest instruction
- * @vcpu: the vCPU, its mutex and the VM's slots_lock held
+ * @vcpu: the vCPU, its mutex held, in a read-side critical section of the
+ *	  VM's srcu
+ *
+ * An instruction whose guest page had to be waited for is not run: it
+ * starts again on the next step, after the caller has looked for signals.
  *
  * Return: 1 to go on, 0 when struct kvm_run holds an exit for userspace,
- * a negative errno to fail KVM_RUN.
+ * -EINTR when a signal ended the wait for a guest page (the instruction
+ * not run), another negative errno to fail KVM_RUN.
  */
 int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu);
 

@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/signal.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -46,9 +47,14 @@
  *		owner's address space (already compat_ptr()-translated)
  * @dirty_bitmap: with KVM_MEM_LOG_DIRTY_PAGES, one bit per page, followed
  *		by a second bitmap of the same size that KVM_GET_DIRTY_LOG and
- *		KVM_CLEAR_DIRTY_LOG use as their buffer; NULL otherwise
+ *		KVM_CLEAR_DIRTY_LOG use as their buffer (under the VM's
+ *		slots_lock); NULL otherwise
  * @flags:	KVM_MEM_* flags
  * @id:		slot number within its address space
+ *
+ * Never changed once published in a struct kvmc_memslots (only the bits of
+ * @dirty_bitmap change): moving a slot or changing its flags publishes a
+ * new copy, which takes over @dirty_bitmap while logging stays on.
  */
 struct kvmc_memslot {
 	u64 base_gfn;
@@ -60,13 +66,37 @@ struct kvmc_memslot {
 };
 
 /**
+ * struct kvmc_memslots - the memslots of one address space
+ * @nr:		number of slots
+ * @slots:	the slots, sorted by @base_gfn (they never overlap)
+ *
+ * What vCPUs read under the VM's srcu.  Never changed once published: an
+ * update builds a new one under slots_lock, publishes it and frees the old
+ * one after synchronize_srcu_expedited(), as upstream's
+ * kvm_swap_active_memslots() does.
+ */
+struct kvmc_memslots {
+	unsigned int nr;
+	struct kvmc_memslot *slots[];
+};
+
+/**
  * struct kvmc_vm - what a VM fd refers to
  * @mm:		the creating process's mm; other processes get -EIO, as in
  *		KVM (a VM's memslots name addresses in this mm only)
  * @users:	one for the VM fd, one for each vCPU fd
- * @lock:	protects @vcpus and @created_vcpus
- * @slots_lock:	serialises memslot updates
- * @memslots:	slot id -> struct kvmc_memslot, per address space
+ * @srcu:	the read side of @memslots: a vCPU holds it while it runs an
+ *		instruction, which may sleep on a
+ *		guest page (a user fault).  Writers publish a new version and
+ *		wait for the readers (synchronize_srcu()) before freeing the
+ *		old one.
+ * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
+ *		of the x86 MSR filter
+ * @slots_lock:	serialises the writers of @memslots (KVM_SET_USER_MEMORY_REGION)
+ *		and the dirty-log ioctls; protects the buffer half of each
+ *		slot's dirty bitmap.  vCPUs never take it.
+ * @memslots:	per address space, NULL when it has no slot; read under
+ *		@srcu or @slots_lock, written under @slots_lock
  * @vcpus:	vCPU id -> struct kvmc_vcpu; the VM owns its vCPUs
  * @created_vcpus: number of entries in @vcpus
  * @coalesced_mmio_ring: the page vCPU mmaps show at
@@ -77,9 +107,10 @@ struct kvmc_memslot {
 struct kvmc_vm {
 	struct mm_struct *mm;
 	refcount_t users;
-	struct mutex lock;		/* protects vcpus, created_vcpus */
-	struct mutex slots_lock;	/* serialises memslot updates */
-	struct xarray memslots[KVMC_ADDRESS_SPACE_NUM];
+	struct srcu_struct srcu;
+	struct mutex lock;		/* vcpus, created_vcpus */
+	struct mutex slots_lock;	/* memslot writers, dirty logs */
+	struct kvmc_memslots __rcu *memslots[KVMC_ADDRESS_SPACE_NUM];
 	struct xarray vcpus;
 	unsigned int created_vcpus;
 	void *coalesced_mmio_ring;
@@ -91,7 +122,8 @@ struct kvmc_vm {
  * struct kvmc_vcpu - what a vCPU fd refers to
  * @vm:		the VM that owns it
  * @vcpu_id:	the id given to KVM_CREATE_VCPU
- * @mutex:	one ioctl at a time, like KVM's vcpu->mutex
+ * @mutex:	one ioctl at a time, like KVM's vcpu->mutex; protects
+ *		everything below (a compat KVM_SET_SIGNAL_MASK takes it too)
  * @run:	the shared struct kvm_run page
  * @pio_data:	the page at KVMC_PIO_PAGE_OFFSET
  * @sigset_active: KVM_SET_SIGNAL_MASK gave @sigset
@@ -120,10 +152,15 @@ long kvmc_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 void kvmc_vm_get(struct kvmc_vm *vm);
 void kvmc_vm_put(struct kvmc_vm *vm);
 
-/* memslot.c: KVM_SET_USER_MEMORY_REGION and guest memory access */
+/* memslot.c: KVM_SET_USER_MEMORY_REGION and the memslot lookups */
+bool kvmc_memslot_id_valid(u32 slot);
 int kvmc_set_memory_region(struct kvmc_vm *vm,
 			   const struct kvm_userspace_memory_region *mem);
 void kvmc_free_memslots(struct kvmc_vm *vm);
+struct kvmc_memslot *kvmc_id_to_memslot(struct kvmc_vm *vm, u32 slot);
+struct kvmc_memslot *kvmc_gfn_to_memslot(struct kvmc_vm *vm, u64 gfn);
+
+/* guest_memory.c: a vCPU's accesses to guest memory */
 int kvmc_read_guest(struct kvmc_vm *vm, u64 gpa, void *data,
 		    unsigned int len);
 int kvmc_write_guest(struct kvmc_vm *vm, u64 gpa, const void *data,
