@@ -11,7 +11,6 @@
 
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/rcupdate.h>
 
 #include <kvm_compat/kvmc.h>
 
@@ -39,8 +38,6 @@ static int __init kvmc_init(void)
 static void __exit kvmc_exit(void)
 {
 	misc_deregister(&kvmc_misc);
-	/* Replaced MSR filters are freed by RCU callbacks in this module. */
-	rcu_barrier();
 }
 
 module_init(kvmc_init);

@@ -85,8 +85,8 @@ struct kvmc_memslots {
  * @mm:		the creating process's mm; other processes get -EIO, as in
  *		KVM (a VM's memslots name addresses in this mm only)
  * @users:	one for the VM fd, one for each vCPU fd
- * @srcu:	the read side of @memslots: a vCPU holds it while it runs an
- *		instruction, which may sleep on a
+ * @srcu:	the read side of @memslots and of the x86 MSR filter: a vCPU
+ *		holds it while it runs an instruction, which may sleep on a
  *		guest page (a user fault).  Writers publish a new version and
  *		wait for the readers (synchronize_srcu()) before freeing the
  *		old one.

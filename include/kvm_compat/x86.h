@@ -122,14 +122,13 @@ struct kvmc_msr_filter_range {
 };
 
 /**
- * struct kvmc_msr_filter - an installed MSR filter
- * @rcu:	freed after the vCPUs reading it are done
+ * struct kvmc_msr_filter - an installed MSR filter, never changed once
+ *			    installed
  * @default_allow: what an MSR outside every range gets
  * @count:	ranges in use
  * @ranges:	the non-empty ranges, in the order userspace gave them
  */
 struct kvmc_msr_filter {
-	struct rcu_head rcu;
 	bool default_allow;
 	unsigned int count;
 	struct kvmc_msr_filter_range ranges[KVM_MSR_FILTER_MAX_RANGES];
@@ -138,7 +137,8 @@ struct kvmc_msr_filter {
 /**
  * struct kvmc_vm_arch - x86 VM state
  * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*
- * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none
+ * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none; replaced
+ *		under the VM's lock, read under the VM's srcu
  */
 struct kvmc_vm_arch {
 	u64 user_space_msr_mask;
