@@ -25,6 +25,7 @@ static int __init kvmc_init(void)
 {
 	int r;
 
+	kvmc_arch_init();
 	r = misc_register(&kvmc_misc);
 	if (r)
 		return r;

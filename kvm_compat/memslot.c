@@ -252,6 +252,7 @@ static int __kvmc_set_memory_region(struct kvmc_vm *vm,
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
 	u16 id = (u16)mem->slot;
 	struct kvmc_memslot *old, *new;
+	int r;
 
 	old = kvmc_find_id(slots, id);
 
@@ -275,10 +276,14 @@ static int __kvmc_set_memory_region(struct kvmc_vm *vm,
 			return 0;	/* Nothing to change. */
 	}
 
-	/* A create or a move must not overlap another slot. */
-	if ((!old || base_gfn != old->base_gfn) &&
-	    kvmc_overlaps(slots, id, base_gfn, npages))
-		return -EEXIST;
+	/* A create or a move must not overlap; then the arch's own limits. */
+	if (!old || base_gfn != old->base_gfn) {
+		if (kvmc_overlaps(slots, id, base_gfn, npages))
+			return -EEXIST;
+		r = kvmc_arch_prepare_memory_region(vm, base_gfn, npages);
+		if (r)
+			return r;
+	}
 
 	new = kvmc_new_memslot(vm, old, mem);
 	if (IS_ERR(new))
@@ -303,7 +308,8 @@ static int __kvmc_set_memory_region(struct kvmc_vm *vm,
  *
  * Return: 0 on success; -EINVAL for a bad slot number, flag, alignment,
  * size or address, for changing a slot's size or host address, for
- * deleting a slot that does not exist; -EEXIST
+ * deleting a slot that does not exist, and for a guest range the
+ * architecture cannot map (x86: beyond the host's MAXPHYADDR); -EEXIST
  * when the guest range overlaps another slot of the same address space;
  * -ENOMEM.
  */

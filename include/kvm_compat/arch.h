@@ -21,6 +21,11 @@ struct kvmc_vcpu;
 struct kvmc_vm;
 
 /**
+ * kvmc_arch_init() - module load: what the architecture reads once
+ */
+void kvmc_arch_init(void);
+
+/**
  * kvmc_arch_vcpu_reset() - put a new vCPU in its architectural reset state
  * @vcpu: the vCPU, not yet visible to userspace
  */
@@ -104,6 +109,21 @@ long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
  * Return: 0, or -EINVAL for flags, arguments or capabilities it refuses.
  */
 int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap);
+
+/**
+ * kvmc_arch_prepare_memory_region() - may a memslot be created or moved here?
+ * @vm: the VM, its slots_lock held
+ * @base_gfn: the slot's first guest frame
+ * @npages: its size in pages
+ *
+ * Called after the overlap check (-EEXIST), as upstream calls
+ * kvm_arch_prepare_memory_region() after it.
+ *
+ * Return: 0, or -EINVAL for a range the architecture cannot map (x86:
+ * beyond kvm_mmu_max_gfn(), the host's MAXPHYADDR).
+ */
+int kvmc_arch_prepare_memory_region(struct kvmc_vm *vm, u64 base_gfn,
+				    u64 npages);
 
 /**
  * kvmc_arch_check_extension() - the architecture's KVM_CHECK_EXTENSION
