@@ -329,6 +329,8 @@ static long kvmc_ioctl_set_regs(struct kvmc_vcpu *vcpu, void __user *argp)
 
 	regs.rflags |= X86_EFLAGS_FIXED;
 	vcpu->arch.regs = regs;
+	/* __set_regs(): "vcpu->arch.exception.pending = false". */
+	vcpu->arch.gp_pending = false;
 	return 0;
 }
 

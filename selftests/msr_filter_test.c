@@ -623,4 +623,43 @@ TEST_F(msr, exit_error_gp)
 	gp_expect(_metadata, &self->g, WRMSR_GPA);
 }
 
+/*
+ * An MSR exit answered with an error queues #GP (kvm_inject_gp()); a
+ * KVM_RUN with immediate_exit returns before delivering it, and
+ * KVM_SET_REGS then drops it, as __set_regs() clears
+ * vcpu->arch.exception.pending: the next KVM_RUN runs the RDMSR again
+ * (another exit), no #GP frame pushed.  This is how a restore of saved
+ * registers behaves.
+ */
+TEST_F(msr, set_regs_drops_queued_gp)
+{
+	struct kvm_run *run = self->g.run;
+	struct kvm_regs r;
+
+	USER_SPACE_MSR(UNKNOWN);
+	gp_setup(_metadata, &self->g, RDMSR_GPA, MSR_GOO);
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_RDMSR);
+	run->msr.error = 1;
+	run->immediate_exit = 1;
+	ASSERT_EQ(-EINTR, kvmc_run(self->g.vcpu));
+	run->immediate_exit = 0;
+
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	EXPECT_EQ(RDMSR_GPA, r.rip);
+	EXPECT_EQ(STACK_TOP, r.rsp);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_RDMSR);
+	EXPECT_EQ(MSR_GOO, run->msr.index);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	EXPECT_EQ(RDMSR_GPA, r.rip);
+	EXPECT_EQ(STACK_TOP, r.rsp);
+	EXPECT_EQ(0, self->g.mem[STACK_TOP - 2]);
+	/* Answered this time: the guest stores AL and halts. */
+	run->msr.error = 0;
+	run->msr.data = 0x42;
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	EXPECT_EQ(0x42, self->g.mem[DATA_GPA]);
+}
+
 KVMC_TEST_MAIN

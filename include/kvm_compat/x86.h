@@ -75,7 +75,8 @@ struct kvmc_dtable {
  * @apic_base:	IA32_APIC_BASE
  * @pending_irq: vector queued through kvm_sregs.interrupt_bitmap, or -1
  * @gp_pending:	a #GP to deliver before the next instruction (userspace
- *		answered an MSR exit with an error)
+ *		answered an MSR exit with an error); KVM_SET_REGS drops it,
+ *		as __set_regs() drops a pending exception
  * @exit:	the exit userspace is serving, completed by the next KVM_RUN
  * @exit_rip:	rip of the instruction that made @exit
  * @exit_len:	its length
