@@ -502,7 +502,15 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 	return r;
 }
 
-/* Finish the exit userspace has served, as KVM's complete_userspace_io. */
+/*
+ * Finish the exit userspace has served, as KVM's complete_userspace_io
+ * callbacks do.  An MSR access is completed wherever userspace left rip,
+ * as complete_fast_rdmsr() and complete_fast_msr_access() do, and rip
+ * then goes to the instruction after the RDMSR/WRMSR, as kvm-amd's
+ * __svm_skip_emulated_instruction() takes it from the VMCB's next_rip.
+ * Port I/O is abandoned if userspace moved rip (complete_fast_pio_in()
+ * and complete_fast_pio_out() check kvm_is_linear_rip()).
+ */
 static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 {
 	struct kvmc_vcpu_arch *a = &vcpu->arch;
@@ -511,6 +519,26 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 	enum kvmc_x86_exit exit = a->exit;
 
 	a->exit = KVMC_X86_EXIT_NONE;
+
+	switch (exit) {
+	case KVMC_X86_EXIT_RDMSR:
+		if (!run->msr.error) {
+			a->regs.rax = (u32)run->msr.data;
+			a->regs.rdx = run->msr.data >> 32;
+		}
+		fallthrough;
+	case KVMC_X86_EXIT_WRMSR:
+		/* Queued, as kvm_inject_gp(): delivered before the next step. */
+		if (run->msr.error) {
+			a->gp_pending = true;
+			return 0;
+		}
+		a->regs.rip = (u16)(a->exit_rip + a->exit_len);
+		return 0;
+	default:
+		break;
+	}
+
 	/* Userspace moved rip: the instruction is abandoned. */
 	if (a->regs.rip != a->exit_rip)
 		return 0;
@@ -526,20 +554,6 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 		/* The instruction runs again and finds the byte. */
 		a->mmio_read_data = run->mmio.data[0];
 		a->mmio_read_valid = true;
-		return 0;
-	case KVMC_X86_EXIT_RDMSR:
-		if (!run->msr.error) {
-			a->regs.rax = (u32)run->msr.data;
-			a->regs.rdx = run->msr.data >> 32;
-		}
-		fallthrough;
-	case KVMC_X86_EXIT_WRMSR:
-		/* Queued, as kvm_inject_gp(): delivered before the next step. */
-		if (run->msr.error) {
-			a->gp_pending = true;
-			return 0;
-		}
-		kvmc_complete(vcpu, &insn);
 		return 0;
 	default:
 		return 0;
