@@ -193,9 +193,14 @@ void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu)
  * @vm: the VM
  * @id: the new vCPU's id (a scalar, never a pointer)
  *
+ * In kvm_vm_ioctl_create_vcpu()'s order: the id, then under the VM's lock
+ * the vCPU limit, counting this vCPU in; then the allocations; then under
+ * the lock again the id's uniqueness.  So a full VM answers -EINVAL
+ * whatever the memory, and a duplicate id may get -ENOMEM.
+ *
  * Return: a new vCPU fd; -EINVAL if @id is at least KVM_CAP_MAX_VCPU_ID or
- * the VM already has KVM_CAP_MAX_VCPUS vCPUs; -EEXIST if @id is taken;
- * -ENOMEM or another negative errno when the fd cannot be made.
+ * the VM already has KVM_CAP_MAX_VCPUS vCPUs; -ENOMEM; -EEXIST if @id is
+ * taken; another negative errno when the fd cannot be made.
  */
 int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 {
@@ -206,15 +211,21 @@ int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 	if (id >= KVMC_MAX_VCPU_IDS)
 		return -EINVAL;
 
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus >= KVMC_MAX_VCPUS) {
+		mutex_unlock(&vm->lock);
+		return -EINVAL;
+	}
+	vm->created_vcpus++;
+	mutex_unlock(&vm->lock);
+
 	vcpu = kvmc_vcpu_alloc(vm, id);
-	if (!vcpu)
-		return -ENOMEM;
+	if (!vcpu) {
+		r = -ENOMEM;
+		goto uncount;
+	}
 
 	mutex_lock(&vm->lock);
-	r = -EINVAL;
-	if (vm->created_vcpus >= KVMC_MAX_VCPUS)
-		goto unlock_destroy_vcpu;
-
 	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
 	if (r == -EBUSY)
 		r = -EEXIST;
@@ -227,8 +238,6 @@ int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 	r = anon_inode_getfd(name, &kvmc_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
 	if (r < 0)
 		goto put_vm_erase_vcpu;
-
-	vm->created_vcpus++;
 	mutex_unlock(&vm->lock);
 	return r;
 
@@ -238,5 +247,9 @@ put_vm_erase_vcpu:
 unlock_destroy_vcpu:
 	mutex_unlock(&vm->lock);
 	kvmc_vcpu_destroy(vcpu);
+uncount:
+	mutex_lock(&vm->lock);
+	vm->created_vcpus--;
+	mutex_unlock(&vm->lock);
 	return r;
 }

@@ -98,7 +98,8 @@ struct kvmc_memslots {
  * @memslots:	per address space, NULL when it has no slot; read under
  *		@srcu or @slots_lock, written under @slots_lock
  * @vcpus:	vCPU id -> struct kvmc_vcpu; the VM owns its vCPUs
- * @created_vcpus: number of entries in @vcpus
+ * @created_vcpus: vCPUs created or being created (a KVM_CREATE_VCPU
+ *		counts from its limit check on, as upstream)
  * @coalesced_mmio_ring: the page vCPU mmaps show at
  *		KVMC_COALESCED_MMIO_PAGE_OFFSET (always empty here)
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 options
