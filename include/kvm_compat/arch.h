@@ -87,11 +87,13 @@ void kvmc_arch_vcpu_leave(struct kvmc_vcpu *vcpu);
 long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
 			void __user *argp);
 
+#ifdef CONFIG_KVM_COMPAT_REF_TRANSLATE
 /**
  * kvmc_arch_vm_compat_ioctl() - an architecture VM ioctl from a compat caller
  * @vm: the VM, called from its owner's process
  * @cmd: the ioctl command
- * @argp: the argument through compat_ptr()
+ * @arg: the caller's argument, as it came (a pointer command puts it
+ *	 through compat_ptr() itself)
  *
  * For the commands whose compat structure differs from the native one.
  *
@@ -99,7 +101,8 @@ long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
  * native handler.
  */
 long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
-			       void __user *argp);
+			       unsigned long arg);
+#endif
 
 /**
  * kvmc_arch_vm_enable_cap() - KVM_ENABLE_CAP on a VM, architecture part

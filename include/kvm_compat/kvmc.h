@@ -188,7 +188,9 @@ int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
 /*
  * compat_ioctl.c (CONFIG_KVM_COMPAT_REF_TRANSLATE=y) or no_compat.c (=n):
  * KVMC_COMPAT() fills in a file_operations' compat entries, as
- * KVM_COMPAT() does in virt/kvm/kvm_main.c.
+ * KVM_COMPAT() does in virt/kvm/kvm_main.c: with translation on, the
+ * handler it is given; with translation off, it ignores that handler
+ * (variadic, so that nothing names it) and installs the two refusals.
  */
 #ifdef CONFIG_KVM_COMPAT_REF_TRANSLATE
 long kvmc_dev_compat_ioctl(struct file *filp, unsigned int cmd,
@@ -202,12 +204,8 @@ long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 long kvmc_no_compat_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg);
 int kvmc_no_compat_open(struct inode *inode, struct file *filp);
-/* With translation off, every compat handler is the refusal. */
-#define kvmc_dev_compat_ioctl	kvmc_no_compat_ioctl
-#define kvmc_vm_compat_ioctl	kvmc_no_compat_ioctl
-#define kvmc_vcpu_compat_ioctl	kvmc_no_compat_ioctl
-#define KVMC_COMPAT(c)	.compat_ioctl	= (c),			\
-			.open		= kvmc_no_compat_open
+#define KVMC_COMPAT(...)	.compat_ioctl	= kvmc_no_compat_ioctl,	\
+				.open		= kvmc_no_compat_open
 #endif
 
 #endif /* _KVM_COMPAT_KVMC_H */
