@@ -169,8 +169,9 @@ static long kvmc_compat_clear_dirty_log(struct kvmc_vm *vm, void __user *argp)
 
 /*
  * KVM_SET_SIGNAL_MASK: the mask is a compat_sigset_t, and len must be its
- * size (kvm_vcpu_compat_ioctl()).  Unlike upstream, the mask is installed
- * under the vCPU's mutex, as for a native caller.
+ * size (kvm_vcpu_compat_ioctl()).  Parsed here, then installed under the
+ * vCPU's mutex, which this handler takes itself (run.c tells the whole
+ * story).  Upstream installs a compat caller's mask without the mutex.
  */
 static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
 					 void __user *argp)
@@ -179,16 +180,21 @@ static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
 	struct kvm_signal_mask kvm_sigmask;
 	sigset_t sigset;
 
-	if (!argp)
-		return kvmc_vcpu_install_sigmask(vcpu, NULL);
+	if (argp) {
+		if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
+			return -EFAULT;
+		if (kvm_sigmask.len != sizeof(compat_sigset_t))
+			return -EINVAL;
+		if (get_compat_sigset(&sigset,
+				      (compat_sigset_t __user *)sigmask_arg->sigset))
+			return -EFAULT;
+	}
 
-	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
-		return -EFAULT;
-	if (kvm_sigmask.len != sizeof(compat_sigset_t))
-		return -EINVAL;
-	if (get_compat_sigset(&sigset, (compat_sigset_t __user *)sigmask_arg->sigset))
-		return -EFAULT;
-	return kvmc_vcpu_install_sigmask(vcpu, &sigset);
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	kvmc_vcpu_install_sigmask(vcpu, argp ? &sigset : NULL);
+	mutex_unlock(&vcpu->mutex);
+	return 0;
 }
 
 /**

@@ -2,10 +2,19 @@
 /*
  * kvm_compat: KVM_RUN, the architecture-independent part.
  *
- * As kvm_arch_vcpu_ioctl_run() and vcpu_run() in KVM: install the vCPU's
+ * As kvm_arch_vcpu_ioctl_run() and vcpu_run() in KVM: activate the vCPU's
  * signal mask, finish the exit userspace has served, honour
  * kvm_run.immediate_exit, then run instructions until one needs
  * userspace or a signal is pending (-EINTR, KVM_EXIT_INTR).
+ *
+ * The signal mask, in three steps, each under the vCPU's mutex:
+ *  1. KVM_SET_SIGNAL_MASK parses the caller's structure: the native
+ *     ioctl in vcpu.c (the mutex taken by kvmc_vcpu_ioctl()), the compat
+ *     one in compat_ioctl.c (which takes the mutex itself);
+ *  2. kvmc_vcpu_install_sigmask() keeps it in the vCPU;
+ *  3. KVM_RUN activates it for its own duration and puts the thread's
+ *     back after (kvmc_sigset_activate(), kvmc_sigset_deactivate()), as
+ *     kvm_sigset_activate() and kvm_sigset_deactivate() do.
  */
 
 #include <linux/kvm.h>
@@ -37,16 +46,16 @@ static void kvmc_sigset_deactivate(struct kvmc_vcpu *vcpu)
 }
 
 /**
- * kvmc_vcpu_set_sigmask() - KVM_SET_SIGNAL_MASK, after translation
- * @vcpu: the vCPU, its mutex held
- * @sigset: the mask to install during KVM_RUN, or NULL for none
+ * kvmc_vcpu_install_sigmask() - keep the mask KVM_RUN will run with
+ * @vcpu: the vCPU, its mutex held by the caller
+ * @sigset: the parsed mask, or NULL to run with the thread's own
  *
  * SIGKILL and SIGSTOP can never be blocked.
- *
- * Return: 0.
  */
-int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
+void kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
 {
+	lockdep_assert_held(&vcpu->mutex);
+
 	if (sigset) {
 		vcpu->sigset = *sigset;
 		sigdelsetmask(&vcpu->sigset, sigmask(SIGKILL) | sigmask(SIGSTOP));
@@ -54,7 +63,6 @@ int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
 	} else {
 		vcpu->sigset_active = false;
 	}
-	return 0;
 }
 
 /*
@@ -102,6 +110,8 @@ static int kvmc_vcpu_run_loop(struct kvmc_vcpu *vcpu)
 int kvmc_vcpu_run(struct kvmc_vcpu *vcpu)
 {
 	int r;
+
+	lockdep_assert_held(&vcpu->mutex);
 
 	kvmc_sigset_activate(vcpu);
 	vcpu->run->flags = 0;

@@ -58,7 +58,10 @@ static int kvmc_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* KVM_SET_SIGNAL_MASK from a native caller: the mask is a sigset_t. */
+/*
+ * KVM_SET_SIGNAL_MASK from a native caller, its mutex held: parse a
+ * sigset_t and install it (run.c).
+ */
 static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
 					void __user *argp)
 {
@@ -66,8 +69,10 @@ static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
 	struct kvm_signal_mask kvm_sigmask;
 	sigset_t sigset;
 
-	if (!argp)
-		return kvmc_vcpu_set_sigmask(vcpu, NULL);
+	if (!argp) {
+		kvmc_vcpu_install_sigmask(vcpu, NULL);
+		return 0;
+	}
 
 	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
 		return -EFAULT;
@@ -75,29 +80,8 @@ static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
 		return -EINVAL;
 	if (copy_from_user(&sigset, sigmask_arg->sigset, sizeof(sigset)))
 		return -EFAULT;
-	return kvmc_vcpu_set_sigmask(vcpu, &sigset);
-}
-
-/**
- * kvmc_vcpu_install_sigmask() - KVM_SET_SIGNAL_MASK from outside the ioctl
- * @vcpu: the vCPU, its mutex not held
- * @sigset: the translated mask, or NULL to remove it
- *
- * For a compat caller, whose mask its handler has read as a
- * compat_sigset_t: installed under the vCPU's mutex, as for a native one.
- *
- * Return: 0, or -EINTR if a fatal signal arrives while waiting for
- * another ioctl on the same vCPU.
- */
-int kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
-{
-	int r;
-
-	if (mutex_lock_killable(&vcpu->mutex))
-		return -EINTR;
-	r = kvmc_vcpu_set_sigmask(vcpu, sigset);
-	mutex_unlock(&vcpu->mutex);
-	return r;
+	kvmc_vcpu_install_sigmask(vcpu, &sigset);
+	return 0;
 }
 
 static long kvmc_vcpu_ioctl_locked(struct kvmc_vcpu *vcpu, unsigned int cmd,

@@ -179,11 +179,10 @@ int kvmc_clear_dirty_log(struct kvmc_vm *vm,
 int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id);
 long kvmc_vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu);
-int kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
 
-/* run.c: KVM_RUN and the signal mask it installs */
+/* run.c: KVM_RUN, and the signal mask KVM_SET_SIGNAL_MASK installs for it */
 int kvmc_vcpu_run(struct kvmc_vcpu *vcpu);
-int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
+void kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
 
 /*
  * compat_ioctl.c (CONFIG_KVM_COMPAT_REF_TRANSLATE=y) or no_compat.c (=n):
