@@ -101,7 +101,10 @@ static long kvmc_vm_ioctl_enable_cap(struct kvmc_vm *vm, void __user *argp)
 		allowed = KVMC_DIRTY_LOG_MANUAL_CAPS;
 	if (cap.flags || (cap.args[0] & ~allowed))
 		return -EINVAL;
+	/* Read by the dirty-log ioctls and new logging slots, under it. */
+	mutex_lock(&vm->slots_lock);
 	vm->manual_dirty_log_protect = cap.args[0];
+	mutex_unlock(&vm->slots_lock);
 	return 0;
 }
 

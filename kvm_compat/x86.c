@@ -357,6 +357,8 @@ static long kvmc_ioctl_set_sregs(struct kvmc_vcpu *vcpu, void __user *argp)
 long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 			  void __user *argp)
 {
+	lockdep_assert_held(&vcpu->mutex);
+
 	switch (cmd) {
 	case KVM_GET_REGS:
 		return kvmc_ioctl_get_regs(vcpu, argp);
@@ -399,7 +401,8 @@ int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap
 	case KVM_CAP_X86_USER_SPACE_MSR:
 		if (cap->args[0] & ~KVMC_MSR_EXIT_REASON_VALID)
 			return -EINVAL;
-		vm->arch.user_space_msr_mask = cap->args[0];
+		/* Unlocked, as upstream: vCPUs read it with READ_ONCE(). */
+		WRITE_ONCE(vm->arch.user_space_msr_mask, cap->args[0]);
 		return 0;
 	default:
 		return -EINVAL;

@@ -373,7 +373,7 @@ static int kvmc_op_msr(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 	u64 reason = kvmc_x86_msr_allowed(vcpu->vm, index, type) ?
 		     KVM_MSR_EXIT_REASON_UNKNOWN : KVM_MSR_EXIT_REASON_FILTER;
 
-	if (vcpu->vm->arch.user_space_msr_mask & reason)
+	if (READ_ONCE(vcpu->vm->arch.user_space_msr_mask) & reason)
 		return kvmc_msr_exit(vcpu, insn, write, index,
 				     write ? data : 0, reason);
 
@@ -565,6 +565,8 @@ int kvmc_arch_vcpu_enter(struct kvmc_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	u64 cr8 = READ_ONCE(run->cr8);
 
+	lockdep_assert_held(&vcpu->mutex);
+
 	/* kvm_compat has no KVM_CAP_SYNC_REGS: no register set is valid. */
 	if (READ_ONCE(run->kvm_valid_regs) || READ_ONCE(run->kvm_dirty_regs))
 		return -EINVAL;
@@ -582,6 +584,8 @@ void kvmc_arch_vcpu_leave(struct kvmc_vcpu *vcpu)
 	struct kvmc_vcpu_arch *a = &vcpu->arch;
 	struct kvm_run *run = vcpu->run;
 	bool if_flag = a->regs.rflags & X86_EFLAGS_IF;
+
+	lockdep_assert_held(&vcpu->mutex);
 
 	run->if_flag = if_flag;
 	run->cr8 = a->cr8;

@@ -93,8 +93,9 @@ struct kvmc_memslots {
  * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
  *		of the x86 MSR filter
  * @slots_lock:	serialises the writers of @memslots (KVM_SET_USER_MEMORY_REGION)
- *		and the dirty-log ioctls; protects the buffer half of each
- *		slot's dirty bitmap.  vCPUs never take it.
+ *		and the dirty-log ioctls; protects @manual_dirty_log_protect
+ *		and the buffer half of each slot's dirty bitmap.  vCPUs never
+ *		take it.
  * @memslots:	per address space, NULL when it has no slot; read under
  *		@srcu or @slots_lock, written under @slots_lock
  * @vcpus:	vCPU id -> struct kvmc_vcpu; the VM owns its vCPUs

@@ -137,7 +137,9 @@ struct kvmc_msr_filter {
 
 /**
  * struct kvmc_vm_arch - x86 VM state
- * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*
+ * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*;
+ *		one word, written and read without a lock (WRITE_ONCE(),
+ *		READ_ONCE()), as upstream
  * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none; replaced
  *		under the VM's lock, read under the VM's srcu
  */
