@@ -82,9 +82,6 @@ static long kvmc_vm_ioctl_clear_dirty_log(struct kvmc_vm *vm,
 	return kvmc_clear_dirty_log(vm, &log);
 }
 
-#define KVMC_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
-					 KVM_DIRTY_LOG_INITIALLY_SET)
-
 static long kvmc_vm_ioctl_enable_cap(struct kvmc_vm *vm, void __user *argp)
 {
 	struct kvm_enable_cap cap;
@@ -133,7 +130,7 @@ long kvmc_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	case KVM_SET_USER_MEMORY_REGION:
 		return kvmc_vm_ioctl_set_memory_region(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
-		return kvmc_check_extension(vm, arg);
+		return kvmc_check_extension(arg);
 	case KVM_GET_DIRTY_LOG:
 		return kvmc_vm_ioctl_get_dirty_log(vm, (void __user *)arg);
 	case KVM_CLEAR_DIRTY_LOG:

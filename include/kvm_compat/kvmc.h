@@ -39,6 +39,10 @@
 #define KVMC_COALESCED_MMIO_PAGE_OFFSET	2
 #define KVMC_VCPU_MMAP_PAGES		3
 
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: what KVM_ENABLE_CAP accepts. */
+#define KVMC_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
+					 KVM_DIRTY_LOG_INITIALLY_SET)
+
 /**
  * struct kvmc_memslot - one guest physical range backed by user memory
  * @base_gfn:	first guest frame
@@ -145,7 +149,7 @@ struct kvmc_vcpu {
 
 /* dev.c: the system fd (/dev/kvm_compat) */
 long kvmc_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
-long kvmc_check_extension(struct kvmc_vm *vm, unsigned long cap);
+long kvmc_check_extension(unsigned long cap);
 extern const struct file_operations kvmc_dev_fops;
 
 /* vm.c: VM fds */
