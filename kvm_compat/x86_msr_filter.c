@@ -10,13 +10,15 @@
  *
  * The filter is shared as upstream shares it: vCPUs read it under the VM's
  * srcu; a new filter replaces the old under the VM's lock, and
- * KVM_X86_SET_MSR_FILTER waits for the readers (synchronize_srcu()) and
- * frees the old one before it returns.  So each call frees what it
- * replaces: however fast userspace calls, a VM holds its filter plus the
- * new one of each call in progress, and the module leaves nothing behind
- * when it is unloaded.  The wait costs what it costs upstream (tens of
- * microseconds to milliseconds, Documentation/bench.rst); setting a filter
- * is configuration, not a fast path.
+ * KVM_X86_SET_MSR_FILTER waits for the readers and frees the old one
+ * before it returns.  So each call frees what it replaces: however fast
+ * userspace calls, a VM holds its filter plus the new one of each call in
+ * progress, and the module leaves nothing behind when it is unloaded.
+ * Upstream waits with synchronize_srcu(); kvm_compat with
+ * synchronize_srcu_expedited(), as both do for memslots: the same
+ * guarantee, but a plain grace period that starts within 25 us of the
+ * last one (srcu_might_be_idle()'s exp_holdoff) waits a jiffy, and calls
+ * in a row then take milliseconds each (Documentation/bench.rst).
  */
 
 #include <linux/bitmap.h>
@@ -118,7 +120,7 @@ int kvmc_x86_set_msr_filter(struct kvmc_vm *vm, const struct kvm_msr_filter *fil
 	old = rcu_replace_pointer(vm->arch.msr_filter, new,
 				  lockdep_is_held(&vm->lock));
 	mutex_unlock(&vm->lock);
-	synchronize_srcu(&vm->srcu);
+	synchronize_srcu_expedited(&vm->srcu);
 	kvmc_x86_free_msr_filter(old);
 	return 0;
 }
