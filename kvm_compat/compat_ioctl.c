@@ -169,8 +169,9 @@ static long kvmc_compat_clear_dirty_log(struct kvmc_vm *vm, void __user *argp)
 
 /*
  * KVM_SET_SIGNAL_MASK: the mask is a compat_sigset_t, and len must be its
- * size (kvm_vcpu_compat_ioctl()).  Unlike upstream, the mask is installed
- * under the vCPU's mutex, as for a native caller.
+ * size (kvm_vcpu_compat_ioctl()).  Parsed here, then installed under the
+ * vCPU's mutex, which this handler takes itself (run.c tells the whole
+ * story).  Upstream installs a compat caller's mask without the mutex.
  */
 static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
 					 void __user *argp)
@@ -179,18 +180,21 @@ static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
 	struct kvm_signal_mask kvm_sigmask;
 	sigset_t sigset;
 
-	if (vcpu->vm->mm != current->mm)
-		return -EIO;
-	if (!argp)
-		return kvmc_vcpu_install_sigmask(vcpu, NULL);
+	if (argp) {
+		if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
+			return -EFAULT;
+		if (kvm_sigmask.len != sizeof(compat_sigset_t))
+			return -EINVAL;
+		if (get_compat_sigset(&sigset,
+				      (compat_sigset_t __user *)sigmask_arg->sigset))
+			return -EFAULT;
+	}
 
-	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
-		return -EFAULT;
-	if (kvm_sigmask.len != sizeof(compat_sigset_t))
-		return -EINVAL;
-	if (get_compat_sigset(&sigset, (compat_sigset_t __user *)sigmask_arg->sigset))
-		return -EFAULT;
-	return kvmc_vcpu_install_sigmask(vcpu, &sigset);
+	if (mutex_lock_killable(&vcpu->mutex))
+		return -EINTR;
+	kvmc_vcpu_install_sigmask(vcpu, argp ? &sigset : NULL);
+	mutex_unlock(&vcpu->mutex);
+	return 0;
 }
 
 /**
@@ -213,6 +217,11 @@ long kvmc_dev_compat_ioctl(struct file *filp, unsigned int cmd,
  * @cmd: the ioctl command
  * @arg: the caller's argument
  *
+ * As kvm_vm_compat_ioctl(): the caller's mm is checked first, then the
+ * commands whose structure differs for a compat caller are translated,
+ * and the rest go to the native handler with the argument
+ * kvmc_compat_arg() makes of @arg (a scalar is passed as it is).
+ *
  * Return: as kvmc_vm_ioctl(); KVM_SET_USER_MEMORY_REGION also fails with
  * -EINVAL for a region beyond the compat address space.
  */
@@ -233,7 +242,7 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
 	case KVM_CLEAR_DIRTY_LOG:
 		return kvmc_compat_clear_dirty_log(vm, compat_ptr(arg));
 	default:
-		r = kvmc_arch_vm_compat_ioctl(vm, cmd, compat_ptr(arg));
+		r = kvmc_arch_vm_compat_ioctl(vm, cmd, arg);
 		if (r != -ENOIOCTLCMD)
 			return r;
 		return kvmc_vm_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
@@ -246,18 +255,23 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
  * @cmd: the ioctl command
  * @arg: the caller's argument
  *
- * KVM_SET_SIGNAL_MASK takes a compat_sigset_t; the mask is installed under
- * the vCPU's mutex, as for the native ioctl.
+ * As kvm_vcpu_compat_ioctl(): the caller's mm is checked first, for every
+ * command; KVM_SET_SIGNAL_MASK takes a compat_sigset_t and is installed
+ * under the vCPU's mutex, as the native one.
  *
  * Return: as kvmc_vcpu_ioctl().
  */
 long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 			    unsigned long arg)
 {
+	struct kvmc_vcpu *vcpu = filp->private_data;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+
 	switch (cmd) {
 	case KVM_SET_SIGNAL_MASK:
-		return kvmc_compat_vcpu_set_sigmask(filp->private_data,
-						    compat_ptr(arg));
+		return kvmc_compat_vcpu_set_sigmask(vcpu, compat_ptr(arg));
 	default:
 		return kvmc_vcpu_ioctl(filp, cmd, kvmc_compat_arg(cmd, arg));
 	}

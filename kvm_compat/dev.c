@@ -14,15 +14,15 @@
 
 /**
  * kvmc_check_extension() - answer KVM_CHECK_EXTENSION
- * @vm: the VM asked through its fd, or NULL for the system fd
  * @cap: a KVM_CAP_* number
  *
- * Only capabilities kvm_compat implements get a non-zero answer; the
- * rest, known to KVM or not, get 0 as KVM gives for unknown ones.
+ * The same answer on the system fd and on a VM fd.  Only capabilities
+ * kvm_compat implements get a non-zero answer; the rest, known to KVM or
+ * not, get 0 as KVM gives for unknown ones.
  *
  * Return: the capability's value, 0 if unsupported.
  */
-long kvmc_check_extension(struct kvmc_vm *vm, unsigned long cap)
+long kvmc_check_extension(unsigned long cap)
 {
 	switch (cap) {
 	case KVM_CAP_USER_MEMORY:
@@ -34,8 +34,7 @@ long kvmc_check_extension(struct kvmc_vm *vm, unsigned long cap)
 	case KVM_CAP_IMMEDIATE_EXIT:
 		return 1;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
-		return KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE |
-		       KVM_DIRTY_LOG_INITIALLY_SET;
+		return KVMC_DIRTY_LOG_MANUAL_CAPS;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVMC_USER_MEM_SLOTS;
 	case KVM_CAP_MULTI_ADDRESS_SPACE:
@@ -70,7 +69,7 @@ long kvmc_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	case KVM_CREATE_VM:
 		return kvmc_create_vm(arg);
 	case KVM_CHECK_EXTENSION:
-		return kvmc_check_extension(NULL, arg);
+		return kvmc_check_extension(arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		if (arg)
 			return -EINVAL;

@@ -9,6 +9,13 @@
  * KVM_GET_DIRTY_LOG hands out the bits and clears them; with it, GET only
  * reads and KVM_CLEAR_DIRTY_LOG clears.  The compat handlers translate
  * the bitmap pointer and call the same functions.
+ *
+ * Both ioctls hold the VM's slots_lock while they copy the bitmap to or
+ * from userspace, as kvm_vm_ioctl_get_dirty_log() and
+ * kvm_vm_ioctl_clear_dirty_log() do: a copy that waits for a page (a
+ * userfaultfd fault, a swap-in) holds up memslot updates, never a vCPU,
+ * which marks pages dirty through the memslots it reads under the VM's
+ * srcu.  A bitmap is freed only once no vCPU can see its slot.
  */
 
 #include <linux/bitmap.h>
@@ -25,8 +32,17 @@ static unsigned long kvmc_dirty_bitmap_bytes(const struct kvmc_memslot *s)
 	return ALIGN(s->npages, BITS_PER_LONG) / 8;
 }
 
+/**
+ * kvmc_alloc_dirty_bitmap() - give a new slot its dirty bitmap
+ * @vm: the VM, its slots_lock held
+ * @s: the slot, not yet published
+ *
+ * Return: 0, or -ENOMEM.
+ */
 int kvmc_alloc_dirty_bitmap(struct kvmc_vm *vm, struct kvmc_memslot *s)
 {
+	lockdep_assert_held(&vm->slots_lock);
+
 	s->dirty_bitmap = kvzalloc(2 * kvmc_dirty_bitmap_bytes(s),
 				   GFP_KERNEL_ACCOUNT);
 	if (!s->dirty_bitmap)
@@ -43,6 +59,7 @@ void kvmc_free_dirty_bitmap(struct kvmc_memslot *s)
 	s->dirty_bitmap = NULL;
 }
 
+/* A vCPU wrote to @gfn of @s, a slot it found under the VM's srcu. */
 void kvmc_mark_page_dirty(struct kvmc_memslot *s, u64 gfn)
 {
 	if (s->dirty_bitmap)
@@ -54,16 +71,10 @@ static unsigned long *kvmc_second_bitmap(const struct kvmc_memslot *s)
 	return s->dirty_bitmap + kvmc_dirty_bitmap_bytes(s) / sizeof(long);
 }
 
-static bool kvmc_dirty_log_slot_valid(u32 slot)
-{
-	return (slot >> 16) < KVMC_ADDRESS_SPACE_NUM &&
-	       (u16)slot < KVMC_USER_MEM_SLOTS;
-}
-
-/* The slot a dirty-log ioctl names, if it exists and logs. */
+/* The slot a dirty-log ioctl names, if it exists and logs; slots_lock held. */
 static struct kvmc_memslot *kvmc_logging_slot(struct kvmc_vm *vm, u32 slot)
 {
-	struct kvmc_memslot *s = xa_load(&vm->memslots[slot >> 16], (u16)slot);
+	struct kvmc_memslot *s = kvmc_id_to_memslot(vm, slot);
 
 	return s && s->dirty_bitmap ? s : NULL;
 }
@@ -74,7 +85,7 @@ static int __kvmc_get_dirty_log(struct kvmc_vm *vm,
 	unsigned long *buf, n, i;
 	struct kvmc_memslot *s;
 
-	if (!kvmc_dirty_log_slot_valid(log->slot))
+	if (!kvmc_memslot_id_valid(log->slot))
 		return -EINVAL;
 	s = kvmc_logging_slot(vm, log->slot);
 	if (!s)
@@ -120,7 +131,7 @@ static int __kvmc_clear_dirty_log(struct kvmc_vm *vm,
 	unsigned long *buf, i, n;
 	struct kvmc_memslot *s;
 
-	if (!kvmc_dirty_log_slot_valid(log->slot) || (log->first_page & 63))
+	if (!kvmc_memslot_id_valid(log->slot) || (log->first_page & 63))
 		return -EINVAL;
 	s = kvmc_logging_slot(vm, log->slot);
 	if (!s)

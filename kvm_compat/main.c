@@ -11,20 +11,37 @@
 
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/rcupdate.h>
+#include <linux/moduleparam.h>
 
 #include <kvm_compat/kvmc.h>
+
+/*
+ * Who may open the device.  Upstream's /dev/kvm is a misc device without
+ * a mode, which devtmpfs creates 0600 root:root; distributions open it to
+ * a "kvm" group with a udev rule.  kvm_compat does the same by default; a
+ * test rig that wants every local user in can load it with dev_mode=0666
+ * (or use a udev rule, Documentation/api.rst).
+ */
+static ushort dev_mode = 0600;
+module_param(dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode,
+		 "mode of /dev/kvm_compat: 0600 (the default, as /dev/kvm) to 0666");
 
 static struct miscdevice kvmc_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "kvm_compat",
 	.fops	= &kvmc_dev_fops,
-	.mode	= 0666,
 };
 
 static int __init kvmc_init(void)
 {
 	int r;
+
+	/* Read and write bits only: no execute, setuid or sticky bits. */
+	if (dev_mode & ~0666)
+		return -EINVAL;
+	kvmc_misc.mode = dev_mode;
+	kvmc_arch_init();
 
 	r = misc_register(&kvmc_misc);
 	if (r)
@@ -39,8 +56,6 @@ static int __init kvmc_init(void)
 static void __exit kvmc_exit(void)
 {
 	misc_deregister(&kvmc_misc);
-	/* Replaced MSR filters are freed by RCU callbacks in this module. */
-	rcu_barrier();
 }
 
 module_init(kvmc_init);

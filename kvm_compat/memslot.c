@@ -7,20 +7,51 @@
  * region gets the errno KVM gives it.  The caller hands in a region whose
  * userspace_addr is already a native pointer value: the compat handler has
  * translated it.
+ *
+ * How the memslots are shared, as in upstream KVM: vCPUs read them under
+ * the VM's srcu and never take a lock, so a vCPU that sleeps on a guest
+ * page (a user fault, e.g. userfaultfd) holds up no other vCPU and no
+ * dirty-log ioctl.  A writer (under slots_lock) never changes what readers
+ * may see: it builds a new struct kvmc_memslots, and a new struct
+ * kvmc_memslot for a slot that moves or changes flags, publishes it with
+ * rcu_assign_pointer(), waits for the readers that may still see the old
+ * one (synchronize_srcu_expedited(), as kvm_swap_active_memslots()) and
+ * only then frees it.  When KVM_SET_USER_MEMORY_REGION returns, no vCPU
+ * sees the old layout.
  */
 
 #include <linux/kvm.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/uaccess.h>
 
 #include <kvm_compat/kvmc.h>
 
 #define KVMC_MEM_VALID_FLAGS	(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY)
 
+/**
+ * kvmc_memslot_id_valid() - is a memslot number in range?
+ * @slot: the slot field of a memslot or dirty-log ioctl: the slot id in
+ *	  bits 0-15, the address space in bits 16-31
+ *
+ * The check KVM makes on both (__kvm_set_memory_region(),
+ * kvm_get_dirty_log_protect(), kvm_clear_dirty_log_protect()).
+ *
+ * Return: true if both the address space and the id exist.
+ */
+bool kvmc_memslot_id_valid(u32 slot)
+{
+	return (slot >> 16) < KVMC_ADDRESS_SPACE_NUM &&
+	       (u16)slot < KVMC_USER_MEM_SLOTS;
+}
+
 static bool kvmc_region_is_valid(const struct kvm_userspace_memory_region *mem)
 {
 	if (mem->flags & ~KVMC_MEM_VALID_FLAGS)
+		return false;
+	if (!kvmc_memslot_id_valid(mem->slot))
 		return false;
 	if (!PAGE_ALIGNED(mem->memory_size) || !PAGE_ALIGNED(mem->guest_phys_addr))
 		return false;
@@ -28,19 +59,80 @@ static bool kvmc_region_is_valid(const struct kvm_userspace_memory_region *mem)
 	if (!PAGE_ALIGNED(mem->userspace_addr) ||
 	    !access_ok(u64_to_user_ptr(mem->userspace_addr), mem->memory_size))
 		return false;
-	if ((mem->slot >> 16) >= KVMC_ADDRESS_SPACE_NUM)
-		return false;
 	if (mem->guest_phys_addr + mem->memory_size < mem->guest_phys_addr)
 		return false;
 	return (mem->memory_size >> PAGE_SHIFT) <= KVMC_MEM_MAX_NR_PAGES;
 }
 
-static bool kvmc_overlaps(struct xarray *slots, u16 id, u64 base_gfn, u64 npages)
+/* The memslots of address space @as: under the VM's srcu or slots_lock. */
+static struct kvmc_memslots *kvmc_memslots(struct kvmc_vm *vm, unsigned int as)
 {
-	struct kvmc_memslot *s;
-	unsigned long i;
+	return srcu_dereference_check(vm->memslots[as], &vm->srcu,
+				      lockdep_is_held(&vm->slots_lock) ||
+				      !refcount_read(&vm->users));
+}
 
-	xa_for_each(slots, i, s) {
+static struct kvmc_memslot *kvmc_find_id(const struct kvmc_memslots *slots,
+					 u16 id)
+{
+	unsigned int i;
+
+	for (i = 0; slots && i < slots->nr; i++)
+		if (slots->slots[i]->id == id)
+			return slots->slots[i];
+	return NULL;
+}
+
+/**
+ * kvmc_id_to_memslot() - the memslot a dirty-log ioctl names
+ * @vm: the VM, its slots_lock held
+ * @slot: address space in bits 16-31, slot id in bits 0-15, both in range
+ *
+ * Return: the slot, or NULL if it does not exist.
+ */
+struct kvmc_memslot *kvmc_id_to_memslot(struct kvmc_vm *vm, u32 slot)
+{
+	lockdep_assert_held(&vm->slots_lock);
+
+	return kvmc_find_id(kvmc_memslots(vm, slot >> 16), (u16)slot);
+}
+
+/**
+ * kvmc_gfn_to_memslot() - the memslot of address space 0 that holds a gfn
+ * @vm: the VM, in a read-side critical section of its srcu
+ * @gfn: guest frame number
+ *
+ * Return: the slot, valid until the caller leaves the critical section, or
+ * NULL when no slot holds @gfn (MMIO).
+ */
+struct kvmc_memslot *kvmc_gfn_to_memslot(struct kvmc_vm *vm, u64 gfn)
+{
+	struct kvmc_memslots *slots = kvmc_memslots(vm, 0);
+	unsigned int lo = 0, hi = slots ? slots->nr : 0;
+
+	/* The slots are sorted by base_gfn and disjoint: binary search. */
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		struct kvmc_memslot *s = slots->slots[mid];
+
+		if (gfn < s->base_gfn)
+			hi = mid;
+		else if (gfn - s->base_gfn >= s->npages)
+			lo = mid + 1;
+		else
+			return s;
+	}
+	return NULL;
+}
+
+static bool kvmc_overlaps(const struct kvmc_memslots *slots, u16 id,
+			  u64 base_gfn, u64 npages)
+{
+	unsigned int i;
+
+	for (i = 0; slots && i < slots->nr; i++) {
+		const struct kvmc_memslot *s = slots->slots[i];
+
 		if (s->id == id)
 			continue;
 		if (base_gfn < s->base_gfn + s->npages &&
@@ -50,95 +142,158 @@ static bool kvmc_overlaps(struct xarray *slots, u16 id, u64 base_gfn, u64 npages
 	return false;
 }
 
-static void kvmc_free_memslot(struct kvmc_memslot *s)
+/*
+ * A copy of @old without @gone and with @added (either may be NULL), kept
+ * sorted by base_gfn; NULL for an address space left with no slot, or
+ * ERR_PTR(-ENOMEM).
+ */
+static struct kvmc_memslots *kvmc_memslots_edit(const struct kvmc_memslots *old,
+						const struct kvmc_memslot *gone,
+						struct kvmc_memslot *added)
 {
-	kvmc_free_dirty_bitmap(s);
-	kfree(s);
-}
+	unsigned int i, n = 0, nr = old ? old->nr : 0;
+	struct kvmc_memslots *new;
 
-/* Start or stop dirty logging as @flags ask; a running log is kept. */
-static int kvmc_update_dirty_logging(struct kvmc_vm *vm,
-				     struct kvmc_memslot *s, u32 flags)
-{
-	if (!(flags & KVM_MEM_LOG_DIRTY_PAGES)) {
-		kvmc_free_dirty_bitmap(s);
-		return 0;
+	nr = nr - !!gone + !!added;
+	if (!nr)
+		return NULL;
+	new = kvmalloc(struct_size(new, slots, nr), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return ERR_PTR(-ENOMEM);
+
+	for (i = 0; old && i < old->nr; i++) {
+		struct kvmc_memslot *s = old->slots[i];
+
+		if (s == gone)
+			continue;
+		if (added && added->base_gfn < s->base_gfn) {
+			new->slots[n++] = added;
+			added = NULL;
+		}
+		new->slots[n++] = s;
 	}
-	if (s->dirty_bitmap)
-		return 0;
-	return kvmc_alloc_dirty_bitmap(vm, s);
+	if (added)
+		new->slots[n++] = added;
+	new->nr = n;
+	return new;
 }
 
-static int kvmc_create_memslot(struct kvmc_vm *vm, struct xarray *slots,
-			       const struct kvm_userspace_memory_region *mem)
+/*
+ * Publish @new for address space @as, wait until no vCPU can see the old
+ * memslots, then free them and @gone (a slot deleted or replaced; its
+ * dirty bitmap too unless @replacement took it over).
+ */
+static void kvmc_memslots_publish(struct kvmc_vm *vm, unsigned int as,
+				  struct kvmc_memslots *new,
+				  struct kvmc_memslot *gone,
+				  const struct kvmc_memslot *replacement)
+{
+	struct kvmc_memslots *old = kvmc_memslots(vm, as);
+
+	rcu_assign_pointer(vm->memslots[as], new);
+	synchronize_srcu_expedited(&vm->srcu);
+	kvfree(old);
+	if (gone) {
+		if (!replacement || replacement->dirty_bitmap != gone->dirty_bitmap)
+			kvmc_free_dirty_bitmap(gone);
+		kfree(gone);
+	}
+}
+
+/*
+ * The new slot: a copy of @old (NULL to create one) at @mem's guest
+ * address with @mem's flags.  Its dirty bitmap is @old's while logging
+ * stays on, as kvm_prepare_memory_region() hands it over.
+ */
+static struct kvmc_memslot *
+kvmc_new_memslot(struct kvmc_vm *vm, const struct kvmc_memslot *old,
+		 const struct kvm_userspace_memory_region *mem)
 {
 	struct kvmc_memslot *s;
 	int r;
 
 	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 	if (!s)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 
 	s->id = (u16)mem->slot;
 	s->flags = mem->flags;
 	s->base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
 	s->npages = mem->memory_size >> PAGE_SHIFT;
 	s->userspace_addr = mem->userspace_addr;
+	if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		return s;
+	if (old && old->dirty_bitmap) {
+		s->dirty_bitmap = old->dirty_bitmap;
+		return s;
+	}
+	r = kvmc_alloc_dirty_bitmap(vm, s);
+	if (r) {
+		kfree(s);
+		return ERR_PTR(r);
+	}
+	return s;
+}
 
-	r = kvmc_update_dirty_logging(vm, s, s->flags);
-	if (r)
-		goto free_slot;
-
-	r = xa_err(xa_store(slots, s->id, s, GFP_KERNEL_ACCOUNT));
-	if (r)
-		goto free_slot;
-	return 0;
-
-free_slot:
-	kvmc_free_memslot(s);
-	return r;
+static void kvmc_free_new_memslot(struct kvmc_memslot *s,
+				  const struct kvmc_memslot *old)
+{
+	if (!old || old->dirty_bitmap != s->dirty_bitmap)
+		kvmc_free_dirty_bitmap(s);
+	kfree(s);
 }
 
 static int __kvmc_set_memory_region(struct kvmc_vm *vm,
 				    const struct kvm_userspace_memory_region *mem)
 {
-	struct xarray *slots = &vm->memslots[mem->slot >> 16];
+	unsigned int as = mem->slot >> 16;
+	struct kvmc_memslots *slots = kvmc_memslots(vm, as), *new_slots;
 	u64 base_gfn = mem->guest_phys_addr >> PAGE_SHIFT;
 	u64 npages = mem->memory_size >> PAGE_SHIFT;
 	u16 id = (u16)mem->slot;
-	struct kvmc_memslot *old;
+	struct kvmc_memslot *old, *new;
 	int r;
 
-	old = xa_load(slots, id);
+	old = kvmc_find_id(slots, id);
 
 	if (!npages) {
 		if (!old)
 			return -EINVAL;
-		xa_erase(slots, id);
-		kvmc_free_memslot(old);
+		new_slots = kvmc_memslots_edit(slots, old, NULL);
+		if (IS_ERR(new_slots))
+			return PTR_ERR(new_slots);
+		kvmc_memslots_publish(vm, as, new_slots, old, NULL);
 		return 0;
 	}
 
-	if (!old) {
-		if (kvmc_overlaps(slots, id, base_gfn, npages))
-			return -EEXIST;
-		return kvmc_create_memslot(vm, slots, mem);
+	if (old) {
+		/* Only the flags and the guest address of a slot may change. */
+		if (mem->userspace_addr != old->userspace_addr ||
+		    npages != old->npages ||
+		    ((mem->flags ^ old->flags) & KVM_MEM_READONLY))
+			return -EINVAL;
+		if (base_gfn == old->base_gfn && mem->flags == old->flags)
+			return 0;	/* Nothing to change. */
 	}
 
-	/* Only the flags and the guest address of a slot may change. */
-	if (mem->userspace_addr != old->userspace_addr ||
-	    npages != old->npages ||
-	    ((mem->flags ^ old->flags) & KVM_MEM_READONLY))
-		return -EINVAL;
-	if (base_gfn != old->base_gfn &&
-	    kvmc_overlaps(slots, id, base_gfn, npages))
-		return -EEXIST;
+	/* A create or a move must not overlap; then the arch's own limits. */
+	if (!old || base_gfn != old->base_gfn) {
+		if (kvmc_overlaps(slots, id, base_gfn, npages))
+			return -EEXIST;
+		r = kvmc_arch_prepare_memory_region(vm, base_gfn, npages);
+		if (r)
+			return r;
+	}
 
-	r = kvmc_update_dirty_logging(vm, old, mem->flags);
-	if (r)
-		return r;
-	old->base_gfn = base_gfn;
-	old->flags = mem->flags;
+	new = kvmc_new_memslot(vm, old, mem);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
+	new_slots = kvmc_memslots_edit(slots, old, new);
+	if (IS_ERR(new_slots)) {
+		kvmc_free_new_memslot(new, old);
+		return PTR_ERR(new_slots);
+	}
+	kvmc_memslots_publish(vm, as, new_slots, old, new);
 	return 0;
 }
 
@@ -148,18 +303,21 @@ static int __kvmc_set_memory_region(struct kvmc_vm *vm,
  * @vm: the VM
  * @mem: the region; userspace_addr is a native user address
  *
+ * Takes the VM's slots_lock; returns once no vCPU can see the memslots as
+ * they were before.
+ *
  * Return: 0 on success; -EINVAL for a bad slot number, flag, alignment,
- * size or address, for changing a slot's size or host address, and for
- * deleting a slot that does not exist; -EEXIST when the guest range
- * overlaps another slot of the same address space; -ENOMEM.
+ * size or address, for changing a slot's size or host address, for
+ * deleting a slot that does not exist, and for a guest range the
+ * architecture cannot map (x86: beyond the host's MAXPHYADDR); -EEXIST
+ * when the guest range overlaps another slot of the same address space;
+ * -ENOMEM.
  */
 int kvmc_set_memory_region(struct kvmc_vm *vm,
 			   const struct kvm_userspace_memory_region *mem)
 {
 	int r;
 
-	if ((u16)mem->slot >= KVMC_USER_MEM_SLOTS)
-		return -EINVAL;
 	if (!kvmc_region_is_valid(mem))
 		return -EINVAL;
 
@@ -169,88 +327,22 @@ int kvmc_set_memory_region(struct kvmc_vm *vm,
 	return r;
 }
 
+/**
+ * kvmc_free_memslots() - free every memslot of a VM
+ * @vm: the VM, its last reference gone (no reader is left)
+ */
 void kvmc_free_memslots(struct kvmc_vm *vm)
 {
-	struct kvmc_memslot *s;
-	unsigned long id;
-	int i;
+	struct kvmc_memslots *slots;
+	unsigned int as, i;
 
-	for (i = 0; i < KVMC_ADDRESS_SPACE_NUM; i++) {
-		xa_for_each(&vm->memslots[i], id, s)
-			kvmc_free_memslot(s);
-		xa_destroy(&vm->memslots[i]);
+	for (as = 0; as < KVMC_ADDRESS_SPACE_NUM; as++) {
+		slots = kvmc_memslots(vm, as);
+		for (i = 0; slots && i < slots->nr; i++) {
+			kvmc_free_dirty_bitmap(slots->slots[i]);
+			kfree(slots->slots[i]);
+		}
+		kvfree(slots);
+		RCU_INIT_POINTER(vm->memslots[as], NULL);
 	}
-}
-
-/* The memslot of address space 0 that holds @gfn; slots_lock held. */
-static struct kvmc_memslot *kvmc_gfn_to_memslot(struct kvmc_vm *vm, u64 gfn)
-{
-	struct kvmc_memslot *s;
-	unsigned long id;
-
-	xa_for_each(&vm->memslots[0], id, s) {
-		if (gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
-			return s;
-	}
-	return NULL;
-}
-
-static void __user *kvmc_gpa_to_hva(struct kvmc_memslot *s, u64 gpa)
-{
-	return u64_to_user_ptr(s->userspace_addr +
-			       (gpa - (s->base_gfn << PAGE_SHIFT)));
-}
-
-/**
- * kvmc_read_guest() - read guest physical memory through the memslots
- * @vm: the VM, its slots_lock held, called from its owner's process
- * @gpa: guest physical address
- * @data: where to put the bytes
- * @len: how many
- *
- * Return: 0; -ENOENT when a byte is outside every memslot (MMIO);
- * -EFAULT when the memslot's host memory cannot be read.
- */
-int kvmc_read_guest(struct kvmc_vm *vm, u64 gpa, void *data, unsigned int len)
-{
-	struct kvmc_memslot *s;
-	unsigned int i;
-
-	for (i = 0; i < len; i++) {
-		s = kvmc_gfn_to_memslot(vm, (gpa + i) >> PAGE_SHIFT);
-		if (!s)
-			return -ENOENT;
-		if (copy_from_user(data + i, kvmc_gpa_to_hva(s, gpa + i), 1))
-			return -EFAULT;
-	}
-	return 0;
-}
-
-/**
- * kvmc_write_guest() - write guest physical memory through the memslots
- * @vm: the VM, its slots_lock held, called from its owner's process
- * @gpa: guest physical address
- * @data: the bytes
- * @len: how many
- *
- * Marks the pages dirty in slots that log them.
- *
- * Return: 0; -ENOENT when a byte is outside every memslot or in a
- * read-only one (MMIO); -EFAULT when host memory cannot be written.
- */
-int kvmc_write_guest(struct kvmc_vm *vm, u64 gpa, const void *data,
-		     unsigned int len)
-{
-	struct kvmc_memslot *s;
-	unsigned int i;
-
-	for (i = 0; i < len; i++) {
-		s = kvmc_gfn_to_memslot(vm, (gpa + i) >> PAGE_SHIFT);
-		if (!s || (s->flags & KVM_MEM_READONLY))
-			return -ENOENT;
-		if (copy_to_user(kvmc_gpa_to_hva(s, gpa + i), data + i, 1))
-			return -EFAULT;
-		kvmc_mark_page_dirty(s, (gpa + i) >> PAGE_SHIFT);
-	}
-	return 0;
 }

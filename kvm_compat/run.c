@@ -2,10 +2,19 @@
 /*
  * kvm_compat: KVM_RUN, the architecture-independent part.
  *
- * As kvm_arch_vcpu_ioctl_run() and vcpu_run() in KVM: install the vCPU's
+ * As kvm_arch_vcpu_ioctl_run() and vcpu_run() in KVM: activate the vCPU's
  * signal mask, finish the exit userspace has served, honour
  * kvm_run.immediate_exit, then run instructions until one needs
  * userspace or a signal is pending (-EINTR, KVM_EXIT_INTR).
+ *
+ * The signal mask, in three steps, each under the vCPU's mutex:
+ *  1. KVM_SET_SIGNAL_MASK parses the caller's structure: the native
+ *     ioctl in vcpu.c (the mutex taken by kvmc_vcpu_ioctl()), the compat
+ *     one in compat_ioctl.c (which takes the mutex itself);
+ *  2. kvmc_vcpu_install_sigmask() keeps it in the vCPU;
+ *  3. KVM_RUN activates it for its own duration and puts the thread's
+ *     back after (kvmc_sigset_activate(), kvmc_sigset_deactivate()), as
+ *     kvm_sigset_activate() and kvm_sigset_deactivate() do.
  */
 
 #include <linux/kvm.h>
@@ -31,16 +40,16 @@ static void kvmc_sigset_deactivate(struct kvmc_vcpu *vcpu)
 }
 
 /**
- * kvmc_vcpu_set_sigmask() - KVM_SET_SIGNAL_MASK, after translation
- * @vcpu: the vCPU, its mutex held
- * @sigset: the mask to install during KVM_RUN, or NULL for none
+ * kvmc_vcpu_install_sigmask() - keep the mask KVM_RUN will run with
+ * @vcpu: the vCPU, its mutex held by the caller
+ * @sigset: the parsed mask, or NULL to run with the thread's own
  *
  * SIGKILL and SIGSTOP can never be blocked.
- *
- * Return: 0.
  */
-int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
+void kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
 {
+	lockdep_assert_held(&vcpu->mutex);
+
 	if (sigset) {
 		vcpu->sigset = *sigset;
 		sigdelsetmask(&vcpu->sigset, sigmask(SIGKILL) | sigmask(SIGSTOP));
@@ -48,28 +57,38 @@ int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
 	} else {
 		vcpu->sigset_active = false;
 	}
-	return 0;
 }
 
+/*
+ * Each instruction runs in a read-side critical section of the VM's srcu,
+ * as upstream's vCPUs run under kvm->srcu: it may sleep on a guest page,
+ * and holds up no one but a memslot or MSR filter update, which waits for
+ * it.  A signal ends KVM_RUN between two instructions, or during the wait
+ * for a page (-EINTR from the access): KVM_EXIT_INTR either way, the
+ * instruction not run.
+ */
 static int kvmc_vcpu_run_loop(struct kvmc_vcpu *vcpu)
 {
 	struct kvmc_vm *vm = vcpu->vm;
-	int r;
+	int idx, r;
 
 	for (;;) {
 		if (signal_pending(current)) {
-			vcpu->run->exit_reason = KVM_EXIT_INTR;
-			return -EINTR;
+			r = -EINTR;
+			break;
 		}
 
-		mutex_lock(&vm->slots_lock);
+		idx = srcu_read_lock(&vm->srcu);
 		r = kvmc_arch_vcpu_step(vcpu);
-		mutex_unlock(&vm->slots_lock);
+		srcu_read_unlock(&vm->srcu, idx);
 		if (r <= 0)
-			return r;
+			break;
 
 		cond_resched();
 	}
+	if (r == -EINTR)
+		vcpu->run->exit_reason = KVM_EXIT_INTR;
+	return r;
 }
 
 /**
@@ -77,13 +96,16 @@ static int kvmc_vcpu_run_loop(struct kvmc_vcpu *vcpu)
  * @vcpu: the vCPU, its mutex held
  *
  * Return: 0 with an exit for userspace in the vCPU's struct kvm_run;
- * -EINTR when kvm_run.immediate_exit is set or a signal is pending
- * (exit_reason KVM_EXIT_INTR in the latter case); -EFAULT when guest
- * memory cannot be accessed; -EINVAL for bad input in struct kvm_run.
+ * -EINTR when kvm_run.immediate_exit is set, or when a signal is pending
+ * or interrupts the wait for a guest page (exit_reason KVM_EXIT_INTR in
+ * the latter cases); -EFAULT when guest memory cannot be accessed;
+ * -EINVAL for bad input in struct kvm_run.
  */
 int kvmc_vcpu_run(struct kvmc_vcpu *vcpu)
 {
 	int r;
+
+	lockdep_assert_held(&vcpu->mutex);
 
 	kvmc_sigset_activate(vcpu);
 	vcpu->run->flags = 0;

@@ -58,7 +58,10 @@ static int kvmc_vcpu_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* KVM_SET_SIGNAL_MASK from a native caller: the mask is a sigset_t. */
+/*
+ * KVM_SET_SIGNAL_MASK from a native caller, its mutex held: parse a
+ * sigset_t and install it (run.c).
+ */
 static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
 					void __user *argp)
 {
@@ -66,8 +69,10 @@ static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
 	struct kvm_signal_mask kvm_sigmask;
 	sigset_t sigset;
 
-	if (!argp)
-		return kvmc_vcpu_set_sigmask(vcpu, NULL);
+	if (!argp) {
+		kvmc_vcpu_install_sigmask(vcpu, NULL);
+		return 0;
+	}
 
 	if (copy_from_user(&kvm_sigmask, argp, sizeof(kvm_sigmask)))
 		return -EFAULT;
@@ -75,29 +80,8 @@ static long kvmc_vcpu_ioctl_set_sigmask(struct kvmc_vcpu *vcpu,
 		return -EINVAL;
 	if (copy_from_user(&sigset, sigmask_arg->sigset, sizeof(sigset)))
 		return -EFAULT;
-	return kvmc_vcpu_set_sigmask(vcpu, &sigset);
-}
-
-/**
- * kvmc_vcpu_install_sigmask() - KVM_SET_SIGNAL_MASK from outside the ioctl
- * @vcpu: the vCPU, its mutex not held
- * @sigset: the translated mask, or NULL to remove it
- *
- * For a compat caller, whose mask its handler has read as a
- * compat_sigset_t: installed under the vCPU's mutex, as for a native one.
- *
- * Return: 0, or -EINTR if a fatal signal arrives while waiting for
- * another ioctl on the same vCPU.
- */
-int kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset)
-{
-	int r;
-
-	if (mutex_lock_killable(&vcpu->mutex))
-		return -EINTR;
-	r = kvmc_vcpu_set_sigmask(vcpu, sigset);
-	mutex_unlock(&vcpu->mutex);
-	return r;
+	kvmc_vcpu_install_sigmask(vcpu, &sigset);
+	return 0;
 }
 
 static long kvmc_vcpu_ioctl_locked(struct kvmc_vcpu *vcpu, unsigned int cmd,
@@ -193,9 +177,14 @@ void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu)
  * @vm: the VM
  * @id: the new vCPU's id (a scalar, never a pointer)
  *
+ * In kvm_vm_ioctl_create_vcpu()'s order: the id, then under the VM's lock
+ * the vCPU limit, counting this vCPU in; then the allocations; then under
+ * the lock again the id's uniqueness.  So a full VM answers -EINVAL
+ * whatever the memory, and a duplicate id may get -ENOMEM.
+ *
  * Return: a new vCPU fd; -EINVAL if @id is at least KVM_CAP_MAX_VCPU_ID or
- * the VM already has KVM_CAP_MAX_VCPUS vCPUs; -EEXIST if @id is taken;
- * -ENOMEM or another negative errno when the fd cannot be made.
+ * the VM already has KVM_CAP_MAX_VCPUS vCPUs; -ENOMEM; -EEXIST if @id is
+ * taken; another negative errno when the fd cannot be made.
  */
 int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 {
@@ -206,15 +195,21 @@ int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 	if (id >= KVMC_MAX_VCPU_IDS)
 		return -EINVAL;
 
+	mutex_lock(&vm->lock);
+	if (vm->created_vcpus >= KVMC_MAX_VCPUS) {
+		mutex_unlock(&vm->lock);
+		return -EINVAL;
+	}
+	vm->created_vcpus++;
+	mutex_unlock(&vm->lock);
+
 	vcpu = kvmc_vcpu_alloc(vm, id);
-	if (!vcpu)
-		return -ENOMEM;
+	if (!vcpu) {
+		r = -ENOMEM;
+		goto uncount;
+	}
 
 	mutex_lock(&vm->lock);
-	r = -EINVAL;
-	if (vm->created_vcpus >= KVMC_MAX_VCPUS)
-		goto unlock_destroy_vcpu;
-
 	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
 	if (r == -EBUSY)
 		r = -EEXIST;
@@ -227,8 +222,6 @@ int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 	r = anon_inode_getfd(name, &kvmc_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
 	if (r < 0)
 		goto put_vm_erase_vcpu;
-
-	vm->created_vcpus++;
 	mutex_unlock(&vm->lock);
 	return r;
 
@@ -238,5 +231,9 @@ put_vm_erase_vcpu:
 unlock_destroy_vcpu:
 	mutex_unlock(&vm->lock);
 	kvmc_vcpu_destroy(vcpu);
+uncount:
+	mutex_lock(&vm->lock);
+	vm->created_vcpus--;
+	mutex_unlock(&vm->lock);
 	return r;
 }

@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 
 #include <kvm_compat/kvmc.h>
 
@@ -31,6 +32,7 @@ static void kvmc_destroy_vm(struct kvmc_vm *vm)
 	xa_destroy(&vm->vcpus);
 	kvmc_free_memslots(vm);
 	kvmc_arch_vm_destroy(vm);
+	cleanup_srcu_struct(&vm->srcu);
 	free_page((unsigned long)vm->coalesced_mmio_ring);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -80,9 +82,6 @@ static long kvmc_vm_ioctl_clear_dirty_log(struct kvmc_vm *vm,
 	return kvmc_clear_dirty_log(vm, &log);
 }
 
-#define KVMC_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
-					 KVM_DIRTY_LOG_INITIALLY_SET)
-
 static long kvmc_vm_ioctl_enable_cap(struct kvmc_vm *vm, void __user *argp)
 {
 	struct kvm_enable_cap cap;
@@ -99,7 +98,10 @@ static long kvmc_vm_ioctl_enable_cap(struct kvmc_vm *vm, void __user *argp)
 		allowed = KVMC_DIRTY_LOG_MANUAL_CAPS;
 	if (cap.flags || (cap.args[0] & ~allowed))
 		return -EINVAL;
+	/* Read by the dirty-log ioctls and new logging slots, under it. */
+	mutex_lock(&vm->slots_lock);
 	vm->manual_dirty_log_protect = cap.args[0];
+	mutex_unlock(&vm->slots_lock);
 	return 0;
 }
 
@@ -128,7 +130,7 @@ long kvmc_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	case KVM_SET_USER_MEMORY_REGION:
 		return kvmc_vm_ioctl_set_memory_region(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
-		return kvmc_check_extension(vm, arg);
+		return kvmc_check_extension(arg);
 	case KVM_GET_DIRTY_LOG:
 		return kvmc_vm_ioctl_get_dirty_log(vm, (void __user *)arg);
 	case KVM_CLEAR_DIRTY_LOG:
@@ -151,27 +153,30 @@ static const struct file_operations kvmc_vm_fops = {
 static struct kvmc_vm *kvmc_alloc_vm(void)
 {
 	struct kvmc_vm *vm;
-	int i;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return NULL;
 
 	vm->coalesced_mmio_ring = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	if (!vm->coalesced_mmio_ring) {
-		kfree(vm);
-		return NULL;
-	}
+	if (!vm->coalesced_mmio_ring)
+		goto free_vm;
+	if (init_srcu_struct(&vm->srcu))
+		goto free_ring;
 
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->slots_lock);
-	for (i = 0; i < KVMC_ADDRESS_SPACE_NUM; i++)
-		xa_init(&vm->memslots[i]);
 	xa_init(&vm->vcpus);
 	mmgrab(current->mm);
 	vm->mm = current->mm;
 	return vm;
+
+free_ring:
+	free_page((unsigned long)vm->coalesced_mmio_ring);
+free_vm:
+	kfree(vm);
+	return NULL;
 }
 
 /**

@@ -19,6 +19,7 @@
 #include <linux/uaccess.h>
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
+#include <asm/processor.h>
 #include <asm/processor-flags.h>
 
 #include <kvm_compat/kvmc.h>
@@ -95,6 +96,35 @@ static_assert(offsetof(struct kvm_sregs, interrupt_bitmap) ==
 #define KVMC_EFER_VALID		EFER_SCE
 #define KVMC_MAXPHYADDR		36
 #define KVMC_CR8_VALID		0xfUL
+
+/*
+ * The host's MAXPHYADDR, as kvm_get_host_maxphyaddr() reads it
+ * (arch/x86/kvm/mmu/spte.c): from CPUID, since boot_cpu_data.x86_phys_bits
+ * is reduced by the key bits of SME and MKTME.
+ */
+static u8 kvmc_host_maxphyaddr __ro_after_init;
+
+void kvmc_arch_init(void)
+{
+	if (boot_cpu_data.extended_cpuid_level >= 0x80000008)
+		kvmc_host_maxphyaddr = cpuid_eax(0x80000008) & 0xff;
+	else
+		kvmc_host_maxphyaddr = boot_cpu_data.x86_phys_bits;
+}
+
+/*
+ * As kvm_arch_prepare_memory_region() for KVM_MR_CREATE and KVM_MR_MOVE:
+ * no gfn above kvm_mmu_max_gfn(), which with TDP (kvm_compat has no
+ * shadow paging) is the host's MAXPHYADDR.
+ */
+int kvmc_arch_prepare_memory_region(struct kvmc_vm *vm, u64 base_gfn,
+				    u64 npages)
+{
+	u64 max_gfn = (1ULL << (kvmc_host_maxphyaddr - PAGE_SHIFT)) - 1;
+
+	lockdep_assert_held(&vm->slots_lock);
+	return base_gfn + npages - 1 > max_gfn ? -EINVAL : 0;
+}
 
 static void kvmc_seg_init(struct kvmc_seg *s, u16 selector, u64 base,
 			  u16 attrib)
@@ -299,6 +329,8 @@ static long kvmc_ioctl_set_regs(struct kvmc_vcpu *vcpu, void __user *argp)
 
 	regs.rflags |= X86_EFLAGS_FIXED;
 	vcpu->arch.regs = regs;
+	/* __set_regs(): "vcpu->arch.exception.pending = false". */
+	vcpu->arch.gp_pending = false;
 	return 0;
 }
 
@@ -325,6 +357,8 @@ static long kvmc_ioctl_set_sregs(struct kvmc_vcpu *vcpu, void __user *argp)
 long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 			  void __user *argp)
 {
+	lockdep_assert_held(&vcpu->mutex);
+
 	switch (cmd) {
 	case KVM_GET_REGS:
 		return kvmc_ioctl_get_regs(vcpu, argp);
@@ -367,7 +401,8 @@ int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap
 	case KVM_CAP_X86_USER_SPACE_MSR:
 		if (cap->args[0] & ~KVMC_MSR_EXIT_REASON_VALID)
 			return -EINVAL;
-		vm->arch.user_space_msr_mask = cap->args[0];
+		/* Unlocked, as upstream: vCPUs read it with READ_ONCE(). */
+		WRITE_ONCE(vm->arch.user_space_msr_mask, cap->args[0]);
 		return 0;
 	default:
 		return -EINVAL;

@@ -64,11 +64,11 @@ static long kvmc_compat_set_msr_filter(struct kvmc_vm *vm, void __user *argp)
 }
 
 long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
-			       void __user *argp)
+			       unsigned long arg)
 {
 	switch (cmd) {
 	case KVMC_X86_SET_MSR_FILTER_COMPAT:
-		return kvmc_compat_set_msr_filter(vm, argp);
+		return kvmc_compat_set_msr_filter(vm, compat_ptr(arg));
 	default:
 		return -ENOIOCTLCMD;
 	}

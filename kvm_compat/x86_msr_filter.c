@@ -7,12 +7,25 @@
  * ioctl has two numbers (0x4188aec6 for x86_64, 0x4104aec6 for ia32 and
  * x32, which both lay the range out in 16 bytes); the compat handler
  * rebuilds the native structure and calls kvmc_x86_set_msr_filter().
+ *
+ * The filter is shared as upstream shares it: vCPUs read it under the VM's
+ * srcu; a new filter replaces the old under the VM's lock, and
+ * KVM_X86_SET_MSR_FILTER waits for the readers and frees the old one
+ * before it returns.  So each call frees what it replaces: however fast
+ * userspace calls, a VM holds its filter plus the new one of each call in
+ * progress, and the module leaves nothing behind when it is unloaded.
+ * Upstream waits with synchronize_srcu(); kvm_compat with
+ * synchronize_srcu_expedited(), as both do for memslots: the same
+ * guarantee, but a plain grace period that starts within 25 us of the
+ * last one (srcu_might_be_idle()'s exp_holdoff) waits a jiffy, and calls
+ * in a row then take milliseconds each (Documentation/bench.rst).
  */
 
 #include <linux/bitmap.h>
 #include <linux/kvm.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -31,11 +44,6 @@ void kvmc_x86_free_msr_filter(struct kvmc_msr_filter *filter)
 	for (i = 0; i < filter->count; i++)
 		kfree(filter->ranges[i].bitmap);
 	kfree(filter);
-}
-
-static void kvmc_free_msr_filter_rcu(struct rcu_head *rcu)
-{
-	kvmc_x86_free_msr_filter(container_of(rcu, struct kvmc_msr_filter, rcu));
 }
 
 static int kvmc_add_msr_range(struct kvmc_msr_filter *filter,
@@ -72,8 +80,9 @@ static int kvmc_add_msr_range(struct kvmc_msr_filter *filter,
  * @vm: the VM
  * @filter: the filter; each range's bitmap is a native user pointer
  *
- * Replaces the VM's filter.  A set bit allows the MSR; an MSR in no range
- * gets the default (KVM_MSR_FILTER_DEFAULT_DENY or allow).
+ * Replaces the VM's filter, and returns once no vCPU uses the old one,
+ * which it frees.  A set bit allows the MSR; an MSR in no range gets the
+ * default (KVM_MSR_FILTER_DEFAULT_DENY or allow).
  *
  * Return: 0; -EINVAL for unknown flags, a default-deny filter with no
  * range, a non-empty range with no or unknown flags, a bitmap larger than
@@ -111,14 +120,14 @@ int kvmc_x86_set_msr_filter(struct kvmc_vm *vm, const struct kvm_msr_filter *fil
 	old = rcu_replace_pointer(vm->arch.msr_filter, new,
 				  lockdep_is_held(&vm->lock));
 	mutex_unlock(&vm->lock);
-	if (old)
-		call_rcu(&old->rcu, kvmc_free_msr_filter_rcu);
+	synchronize_srcu_expedited(&vm->srcu);
+	kvmc_x86_free_msr_filter(old);
 	return 0;
 }
 
 /**
  * kvmc_x86_msr_allowed() - does the VM's filter let the guest at an MSR?
- * @vm: the VM
+ * @vm: the VM, in a read-side critical section of its srcu (a vCPU step)
  * @index: MSR index
  * @type: KVM_MSR_FILTER_READ or KVM_MSR_FILTER_WRITE
  *
@@ -137,8 +146,7 @@ bool kvmc_x86_msr_allowed(struct kvmc_vm *vm, u32 index, u32 type)
 	if (index >= KVMC_X2APIC_MSR_FIRST && index <= KVMC_X2APIC_MSR_LAST)
 		return true;
 
-	rcu_read_lock();
-	filter = rcu_dereference(vm->arch.msr_filter);
+	filter = srcu_dereference(vm->arch.msr_filter, &vm->srcu);
 	if (filter) {
 		allowed = filter->default_allow;
 		for (i = 0; i < filter->count; i++) {
@@ -151,6 +159,5 @@ bool kvmc_x86_msr_allowed(struct kvmc_vm *vm, u32 index, u32 type)
 			}
 		}
 	}
-	rcu_read_unlock();
 	return allowed;
 }

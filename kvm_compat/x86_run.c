@@ -168,8 +168,8 @@ static int kvmc_read8(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 	struct kvmc_vcpu_arch *a = &vcpu->arch;
 	int r;
 
+	/* Kept until the instruction is done: it may have to start again. */
 	if (a->mmio_read_valid && a->mmio_read_gpa == gpa) {
-		a->mmio_read_valid = false;
 		*val = a->mmio_read_data;
 		return 1;
 	}
@@ -374,7 +374,7 @@ static int kvmc_op_msr(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 	u64 reason = kvmc_x86_msr_allowed(vcpu->vm, index, type) ?
 		     KVM_MSR_EXIT_REASON_UNKNOWN : KVM_MSR_EXIT_REASON_FILTER;
 
-	if (vcpu->vm->arch.user_space_msr_mask & reason)
+	if (READ_ONCE(vcpu->vm->arch.user_space_msr_mask) & reason)
 		return kvmc_msr_exit(vcpu, insn, write, index,
 				     write ? data : 0, reason);
 
@@ -477,22 +477,41 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 	struct kvmc_insn insn = { .len = 0 };
 	int r;
 
+	lockdep_assert_held(&vcpu->mutex);
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->vm->srcu),
+			 "kvm_compat: a vCPU step outside the VM's srcu");
+
 	if (vcpu->arch.cr0 & X86_CR0_PE)
 		return kvmc_internal_error(vcpu, NULL);
 
 	if (vcpu->arch.gp_pending) {
-		vcpu->arch.gp_pending = false;
-		return kvmc_real_mode_exception(vcpu, KVMC_GP_VECTOR);
+		r = kvmc_real_mode_exception(vcpu, KVMC_GP_VECTOR);
+		/* Still pending if it could not be pushed yet. */
+		if (r != -EAGAIN && r != -EINTR)
+			vcpu->arch.gp_pending = false;
+	} else {
+		r = kvmc_execute(vcpu, &insn);
+		if (r == -ENOENT)	/* code or operand bytes outside guest RAM */
+			r = kvmc_internal_error(vcpu, &insn);
 	}
 
-	r = kvmc_execute(vcpu, &insn);
-	vcpu->arch.mmio_read_valid = false;
-	if (r == -ENOENT)	/* code or operand bytes outside guest RAM */
-		return kvmc_internal_error(vcpu, &insn);
+	/* A guest page was waited for: the instruction starts again. */
+	if (r == -EAGAIN)
+		return 1;
+	if (r != -EINTR)
+		vcpu->arch.mmio_read_valid = false;
 	return r;
 }
 
-/* Finish the exit userspace has served, as KVM's complete_userspace_io. */
+/*
+ * Finish the exit userspace has served, as KVM's complete_userspace_io
+ * callbacks do.  An MSR access is completed wherever userspace left rip,
+ * as complete_fast_rdmsr() and complete_fast_msr_access() do, and rip
+ * then goes to the instruction after the RDMSR/WRMSR, as kvm-amd's
+ * __svm_skip_emulated_instruction() takes it from the VMCB's next_rip.
+ * Port I/O is abandoned if userspace moved rip (complete_fast_pio_in()
+ * and complete_fast_pio_out() check kvm_is_linear_rip()).
+ */
 static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 {
 	struct kvmc_vcpu_arch *a = &vcpu->arch;
@@ -501,6 +520,26 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 	enum kvmc_x86_exit exit = a->exit;
 
 	a->exit = KVMC_X86_EXIT_NONE;
+
+	switch (exit) {
+	case KVMC_X86_EXIT_RDMSR:
+		if (!run->msr.error) {
+			a->regs.rax = (u32)run->msr.data;
+			a->regs.rdx = run->msr.data >> 32;
+		}
+		fallthrough;
+	case KVMC_X86_EXIT_WRMSR:
+		/* Queued, as kvm_inject_gp(): delivered before the next step. */
+		if (run->msr.error) {
+			a->gp_pending = true;
+			return 0;
+		}
+		a->regs.rip = (u16)(a->exit_rip + a->exit_len);
+		return 0;
+	default:
+		break;
+	}
+
 	/* Userspace moved rip: the instruction is abandoned. */
 	if (a->regs.rip != a->exit_rip)
 		return 0;
@@ -517,20 +556,6 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 		a->mmio_read_data = run->mmio.data[0];
 		a->mmio_read_valid = true;
 		return 0;
-	case KVMC_X86_EXIT_RDMSR:
-		if (!run->msr.error) {
-			a->regs.rax = (u32)run->msr.data;
-			a->regs.rdx = run->msr.data >> 32;
-		}
-		fallthrough;
-	case KVMC_X86_EXIT_WRMSR:
-		/* Queued, as kvm_inject_gp(): delivered before the next step. */
-		if (run->msr.error) {
-			a->gp_pending = true;
-			return 0;
-		}
-		kvmc_complete(vcpu, &insn);
-		return 0;
 	default:
 		return 0;
 	}
@@ -540,6 +565,8 @@ int kvmc_arch_vcpu_enter(struct kvmc_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	u64 cr8 = READ_ONCE(run->cr8);
+
+	lockdep_assert_held(&vcpu->mutex);
 
 	/* kvm_compat has no KVM_CAP_SYNC_REGS: no register set is valid. */
 	if (READ_ONCE(run->kvm_valid_regs) || READ_ONCE(run->kvm_dirty_regs))
@@ -558,6 +585,8 @@ void kvmc_arch_vcpu_leave(struct kvmc_vcpu *vcpu)
 	struct kvmc_vcpu_arch *a = &vcpu->arch;
 	struct kvm_run *run = vcpu->run;
 	bool if_flag = a->regs.rflags & X86_EFLAGS_IF;
+
+	lockdep_assert_held(&vcpu->mutex);
 
 	run->if_flag = if_flag;
 	run->cr8 = a->cr8;

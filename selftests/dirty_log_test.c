@@ -188,6 +188,44 @@ TEST_F(dirty, get_and_clear)
 }
 
 /*
+ * A page the guest only reads.  Upstream maps a read fault writable when
+ * the host page is writable (hva_to_pfn(): "map read fault as writable
+ * if possible"), and make_spte() marks every page it maps writable in a
+ * logging slot as dirty: page 2, which userspace wrote (so its host page
+ * is writable), is logged; page 3, never written (the shared zero page),
+ * is not.  Once KVM_GET_DIRTY_LOG has write-protected page 2, reading it
+ * again logs nothing.  kvm_compat logs only pages the guest stores to
+ * (Documentation/divergences.rst).
+ */
+TEST_F(dirty, guest_reads_logged_page)
+{
+	static const uint8_t code[] = {
+		0xa0, 0x00, 0x20,	/* mov al, [0x2000]: page 2 */
+		0xa0, 0x00, 0x30,	/* mov al, [0x3000]: page 3 */
+		0xf4,			/* hlt */
+	};
+
+	ADD_LOG_SLOT(LOG_PAGES);
+	self->mem[2 * PG] = 0x21;
+	ASSERT_EQ(0, kvmc_guest_load(&self->g, KVMC_CODE_GPA, code,
+				     sizeof(code)));
+	ASSERT_EQ(0, kvmc_set_real_seg(self->g.vcpu, KVMC_SEG_DS, LOG_DS));
+	GET_LOG();
+	EXPECT_LOG(0, 0);
+
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	GET_LOG();
+	TH_LOG("%s: after reads of pages 2 and 3: %#llx", kvmc_device(),
+	       (unsigned long long)self->bm[0]);
+	EXPECT_LOG(kvmc_is_upstream() ? 1ULL << 2 : 0, 0);
+
+	ASSERT_EQ(0, kvmc_set_rip(self->g.vcpu, KVMC_CODE_GPA));
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	GET_LOG();
+	EXPECT_LOG(0, 0);
+}
+
+/*
  * add [disp16], al (a read-modify-write) dirties its page; userspace's
  * own writes through the mapping do not.
  */

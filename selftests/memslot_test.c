@@ -11,9 +11,12 @@
  *
  *   memslot_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -210,6 +213,76 @@ TEST_F(vm, hva_above_4g)
 	/* Starting at 4 GiB, and crossing it. */
 	EXPECT_EQ(want, set(self->vm, 0, 0, 0, PG, HVA_4G));
 	EXPECT_EQ(want, set(self->vm, 1, 0, 0x10 * PG, 2 * PG, HVA_4G - PG));
+}
+
+/* The host's MAXPHYADDR as KVM reads it: CPUID 0x80000008 EAX[7:0]. */
+static unsigned int host_maxphyaddr(void)
+{
+	unsigned int a, b, c, d;
+
+	if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000008 &&
+	    __get_cpuid(0x80000008, &a, &b, &c, &d))
+		return a & 0xff;
+	return 36;
+}
+
+/* kvm-amd's npt parameter: Y unless the host has no NPT or it is off. */
+static bool oracle_has_tdp(void)
+{
+	FILE *f = fopen("/sys/module/kvm_amd/parameters/npt", "r");
+	int c = f ? fgetc(f) : 'Y';
+
+	if (f)
+		fclose(f);
+	return c == 'Y' || c == '1';
+}
+
+static int kernel_version(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return 0;
+	return major * 1000 + minor;
+}
+
+/*
+ * kvm_arch_prepare_memory_region(): a slot created or moved past
+ * kvm_mmu_max_gfn() is refused with EINVAL, after the overlap check
+ * (EEXIST).  With TDP the limit is the host's MAXPHYADDR, without it 52
+ * bits.  5.10 has no such check (its kvm_arch_prepare_memory_region()
+ * only allocates the slot's metadata); 6.1 and later have it.
+ * kvm_compat refuses as the newest upstream, on every kernel.
+ */
+TEST_F(vm, gfn_above_max_einval)
+{
+	unsigned int bits = host_maxphyaddr();
+	bool refuses = !kvmc_is_upstream() || kernel_version() >= 6001;
+	int want = refuses ? -EINVAL : 0;
+	uint64_t limit;
+
+	if (kvmc_is_upstream() && !oracle_has_tdp())
+		bits = 52;
+	limit = 1ULL << bits;		/* the first gpa refused */
+	TH_LOG("%s: MAXPHYADDR %u, gpa %#llx and beyond %s", kvmc_device(),
+	       bits, (unsigned long long)limit,
+	       refuses ? "refused" : "accepted (no check before 6.1)");
+
+	/* The last page below the limit, and the first one above. */
+	ASSERT_EQ(0, set(self->vm, 0, 0, limit - PG, PG, self->hva));
+	EXPECT_EQ(want, set(self->vm, 1, 0, limit, PG, self->hva + PG));
+	EXPECT_EQ(want, set(self->vm, 2, 0, (1ULL << 52) + 32 * PG, PG,
+			    self->hva + 2 * PG));
+	/* Overlapping slot 0 and crossing the limit: EEXIST comes first. */
+	EXPECT_EQ(-EEXIST, set(self->vm, 3, 0, limit - PG, 2 * PG,
+			       self->hva + 2 * PG));
+	/* A move past the limit; a flags change of a slot below it. */
+	ASSERT_EQ(0, set(self->vm, 4, 0, 0, PG, self->hva + 3 * PG));
+	EXPECT_EQ(want, set(self->vm, 4, 0, limit + 16 * PG, PG,
+			    self->hva + 3 * PG));
+	EXPECT_EQ(0, set(self->vm, 0, KVM_MEM_LOG_DIRTY_PAGES, limit - PG, PG,
+			 self->hva));
 }
 
 KVMC_TEST_MAIN

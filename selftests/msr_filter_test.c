@@ -27,6 +27,7 @@
  *   msr_filter_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  */
 #include <assert.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -621,6 +622,124 @@ TEST_F(msr, exit_error_gp)
 	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_WRMSR);
 	self->g.run->msr.error = 1;
 	gp_expect(_metadata, &self->g, WRMSR_GPA);
+}
+
+/*
+ * An MSR exit answered with an error queues #GP (kvm_inject_gp()); a
+ * KVM_RUN with immediate_exit returns before delivering it, and
+ * KVM_SET_REGS then drops it, as __set_regs() clears
+ * vcpu->arch.exception.pending: the next KVM_RUN runs the RDMSR again
+ * (another exit), no #GP frame pushed.  This is how a restore of saved
+ * registers behaves.
+ */
+TEST_F(msr, set_regs_drops_queued_gp)
+{
+	struct kvm_run *run = self->g.run;
+	struct kvm_regs r;
+
+	USER_SPACE_MSR(UNKNOWN);
+	gp_setup(_metadata, &self->g, RDMSR_GPA, MSR_GOO);
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_RDMSR);
+	run->msr.error = 1;
+	run->immediate_exit = 1;
+	ASSERT_EQ(-EINTR, kvmc_run(self->g.vcpu));
+	run->immediate_exit = 0;
+
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	EXPECT_EQ(RDMSR_GPA, r.rip);
+	EXPECT_EQ(STACK_TOP, r.rsp);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_RDMSR);
+	EXPECT_EQ(MSR_GOO, run->msr.index);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	EXPECT_EQ(RDMSR_GPA, r.rip);
+	EXPECT_EQ(STACK_TOP, r.rsp);
+	EXPECT_EQ(0, self->g.mem[STACK_TOP - 2]);
+	/* Answered this time: the guest stores AL and halts. */
+	run->msr.error = 0;
+	run->msr.data = 0x42;
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	EXPECT_EQ(0x42, self->g.mem[DATA_GPA]);
+}
+
+#define MOVED_GPA	0x1200		/* mov al, 0x55; hlt */
+
+/* CPUID 0x8000000A EDX bit 3: the CPU saves next_rip on #VMEXIT. */
+static bool cpu_has_nrips(void)
+{
+	unsigned int a, b, c, d;
+
+	return __get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x8000000a &&
+	       __get_cpuid(0x8000000a, &a, &b, &c, &d) && (d & (1U << 3));
+}
+
+/*
+ * Userspace moves rip between an MSR exit and the KVM_RUN that completes
+ * it.  Upstream has no rip check here (complete_fast_rdmsr(),
+ * complete_fast_msr_access(); only port I/O checks kvm_is_linear_rip()):
+ * it loads EDX:EAX and skips an instruction, and where it skips to
+ * depends on the vendor (svm/vmx skip_emulated_instruction()): kvm-amd on
+ * a CPU with NRIPS takes the VMCB's next_rip, the byte after the
+ * RDMSR/WRMSR that exited, wherever rip was moved; without NRIPS it
+ * decodes the instruction at the moved rip and skips that
+ * (EMULTYPE_SKIP); kvm-intel adds the exit's instruction length (2) to the
+ * moved rip.  The instruction at the moved rip is 2 bytes long, so the
+ * last two agree: rip lands on its HLT.  kvm_compat does what kvm-amd does
+ * with NRIPS, which every AMD CPU running KVM has; QEMU's TCG, the test
+ * guest's CPU, has no NRIPS (Documentation/divergences.rst).
+ */
+TEST_F(msr, rip_moved_before_completion)
+{
+	static const uint8_t moved[] = { 0xb0, 0x55, 0xf4 };
+	bool next_rip = !kvmc_is_upstream() || cpu_has_nrips();
+	struct kvm_run *run = self->g.run;
+	struct kvm_regs r;
+
+	TH_LOG("%s: completes at %s", kvmc_device(), next_rip ?
+	       "the exit's next rip (NRIPS)" : "the moved rip + 2");
+	memcpy(self->g.mem + MOVED_GPA, moved, sizeof(moved));
+	USER_SPACE_MSR(UNKNOWN);
+
+	/* RDMSR: exit, move rip, answer. */
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	r.rip = RDMSR_GPA;
+	r.rcx = MSR_GOO;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_RDMSR);
+	r.rip = MOVED_GPA;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+	run->msr.data = 0x1122334466;
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	TH_LOG("RDMSR completed: rip %#llx rax %#llx rdx %#llx",
+	       (unsigned long long)r.rip, (unsigned long long)r.rax,
+	       (unsigned long long)r.rdx);
+	EXPECT_EQ(0x11, r.rdx);
+	if (next_rip) {
+		/* Then "mov [0x3000], al; hlt" after the RDMSR. */
+		EXPECT_EQ(RDMSR_GPA + 6, r.rip);
+		EXPECT_EQ(0x22334466, r.rax);
+		EXPECT_EQ(0x66, self->g.mem[DATA_GPA]);
+	} else {
+		/* The MOV at the moved rip is skipped, its HLT runs. */
+		EXPECT_EQ(MOVED_GPA + 3, r.rip);
+		EXPECT_EQ(0x22334466, r.rax);
+		EXPECT_EQ(0, self->g.mem[DATA_GPA]);
+	}
+
+	/* WRMSR likewise. */
+	r.rip = WRMSR_GPA;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_WRMSR);
+	r.rip = MOVED_GPA;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+	TH_LOG("WRMSR completed: rip %#llx rax %#llx", (unsigned long long)r.rip,
+	       (unsigned long long)r.rax);
+	EXPECT_EQ(next_rip ? WRMSR_GPA + 3 : MOVED_GPA + 3, r.rip);
+	EXPECT_EQ(0x22334466, r.rax);
 }
 
 KVMC_TEST_MAIN

@@ -9,10 +9,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -44,6 +47,80 @@ TEST(open_device)
 	}
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, close(fd));
+}
+
+#define NOBODY		65534
+#define KVMC_DEV_MODE	"/sys/module/kvm_compat/parameters/dev_mode"
+
+/*
+ * The mode the device node should have.  Upstream's misc device has no
+ * mode: devtmpfs makes /dev/kvm 0600 root:root, and only a udev rule (none
+ * in the test guest) opens it further.  kvm_compat's is its dev_mode
+ * parameter, 0600 unless the module was loaded with another.
+ */
+static unsigned int expected_mode(void)
+{
+	unsigned long mode = 0600;
+	char buf[16] = "";
+	FILE *f;
+
+	if (kvmc_is_upstream())
+		return 0600;
+	f = fopen(KVMC_DEV_MODE, "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			mode = strtoul(buf, NULL, 0);
+		fclose(f);
+	}
+	return mode;
+}
+
+/*
+ * Who may open the device: a process with uid and gid 65534 (nobody) and
+ * no supplementary groups is refused with EACCES unless the mode lets
+ * "other" read and write.
+ */
+TEST(unprivileged_open)
+{
+	unsigned int want_mode = expected_mode();
+	int status, err, want;
+	struct stat st;
+	pid_t pid;
+
+	if (stat(kvmc_device(), &st))
+		SKIP(return, "%s: %s", kvmc_device(), kvmc_errname(errno));
+	if (geteuid())
+		SKIP(return, "not root: cannot drop to uid %d", NOBODY);
+	TH_LOG("%s: mode %04o uid %u gid %u", kvmc_device(),
+	       (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_uid,
+	       (unsigned int)st.st_gid);
+	EXPECT_EQ(want_mode, st.st_mode & 07777);
+	EXPECT_EQ(0, st.st_uid);
+
+	if ((st.st_mode & 0006) != 0006)
+		want = EACCES;
+	else if (kvmc_is_compat_abi() && !kvmc_compat_served())
+		want = ENODEV;
+	else
+		want = 0;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		if (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))
+			_exit(100);
+		fd = open(kvmc_device(), O_RDWR | O_CLOEXEC);
+		_exit(fd < 0 ? errno : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	err = WEXITSTATUS(status);
+	ASSERT_NE(100, err) TH_LOG("could not drop to uid %d", NOBODY);
+	EXPECT_EQ(want, err) TH_LOG("open as uid %d: %s, expected %s", NOBODY,
+				    err ? kvmc_errname(err) : "success",
+				    want ? kvmc_errname(want) : "success");
 }
 
 FIXTURE(sys)

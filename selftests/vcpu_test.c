@@ -101,6 +101,111 @@ TEST_F_TIMEOUT(vm, vcpu_count_limit, 300)
 	ASSERT_EQ(-EINVAL, kvmc_create_vcpu(self->vm, max));
 }
 
+#define FAILSLAB	"/sys/kernel/debug/failslab/"
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/*
+ * failslab for this thread only: every slab allocation it makes fails
+ * while /proc/thread-self/make-it-fail is 1.  Returns that file, opened
+ * (opening it later would allocate), or -errno.
+ */
+static int failslab_setup(void)
+{
+	static const char * const knobs[][2] = {
+		{ FAILSLAB "task-filter", "Y" },
+		{ FAILSLAB "ignore-gfp-wait", "N" },
+		{ FAILSLAB "cache-filter", "N" },
+		{ FAILSLAB "verbose", "0" },
+		{ FAILSLAB "interval", "1" },
+		{ FAILSLAB "space", "0" },
+		{ FAILSLAB "times", "-1" },
+		{ FAILSLAB "probability", "100" },
+	};
+	size_t i;
+	int r;
+
+	for (i = 0; i < ARRAY_SIZE(knobs); i++) {
+		r = write_str(knobs[i][0], knobs[i][1]);
+		if (r)
+			return r;
+	}
+	r = open("/proc/thread-self/make-it-fail", O_WRONLY);
+	return r < 0 ? -errno : r;
+}
+
+/* KVM_CREATE_VCPU @id with every slab allocation of this thread failing. */
+static int create_vcpu_failing(int make_it_fail, int vm, unsigned long id)
+{
+	int r;
+
+	if (pwrite(make_it_fail, "1", 1, 0) != 1)
+		return -EIO;
+	r = kvmc_create_vcpu(vm, id);
+	if (pwrite(make_it_fail, "0", 1, 0) != 1)
+		return -EIO;
+	return r;
+}
+
+/*
+ * kvm_vm_ioctl_create_vcpu()'s order, seen through allocation failures:
+ * the id and the vCPU limit are checked (EINVAL) before anything is
+ * allocated, the id's uniqueness (EEXIST) only after.  Needs failslab
+ * (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS), which the debug
+ * kernel of "make check-debug" has and Debian's kernels do not.
+ */
+TEST_F_TIMEOUT(vm, create_vcpu_allocation_order, 300)
+{
+	int max = kvmc_check_ext(self->vm, KVM_CAP_MAX_VCPUS);
+	int max_id = kvmc_check_ext(self->vm, KVM_CAP_MAX_VCPU_ID);
+	int mif, vm2, i, fd;
+
+	mif = failslab_setup();
+	if (mif == -ENOENT)
+		SKIP(return, "no " FAILSLAB " (CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS)");
+	ASSERT_LE(0, mif) TH_LOG("failslab: %s", kvmc_errname(-mif));
+
+	/* An id out of range, and a duplicate one, with memory failing. */
+	EXPECT_EQ(-EINVAL, create_vcpu_failing(mif, self->vm, max_id));
+	fd = kvmc_create_vcpu(self->vm, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOMEM, create_vcpu_failing(mif, self->vm, 0));
+	EXPECT_EQ(-ENOMEM, create_vcpu_failing(mif, self->vm, 1));
+	EXPECT_EQ(-EEXIST, kvmc_create_vcpu(self->vm, 0));
+	EXPECT_EQ(0, close(fd));
+
+	/* A full VM: EINVAL, whatever the memory. */
+	if (max > KVMC_MAX_VCPUS_TESTED) {
+		TH_LOG("KVM_CAP_MAX_VCPUS %d > %d: no full VM under emulation",
+		       max, KVMC_MAX_VCPUS_TESTED);
+		goto out;
+	}
+	vm2 = kvmc_create_vm(self->sys);
+	ASSERT_LE(0, vm2);
+	for (i = 0; i < max; i++) {
+		fd = kvmc_create_vcpu(vm2, i);
+		ASSERT_LE(0, fd) TH_LOG("vCPU %d: %s", i, kvmc_errname(-fd));
+		ASSERT_EQ(0, close(fd));
+	}
+	EXPECT_EQ(-EINVAL, create_vcpu_failing(mif, vm2, max));
+	EXPECT_EQ(-EINVAL, create_vcpu_failing(mif, vm2, 0));
+	EXPECT_EQ(-EINVAL, kvmc_create_vcpu(vm2, max));
+	EXPECT_EQ(0, close(vm2));
+out:
+	write_str(FAILSLAB "probability", "0");
+	close(mif);
+}
+
 /* kvm_vm_ioctl() default -> kvm_arch_vm_ioctl() default: -ENOTTY. */
 TEST_F(vm, unknown_vm_ioctl_enotty)
 {

@@ -21,6 +21,11 @@ struct kvmc_vcpu;
 struct kvmc_vm;
 
 /**
+ * kvmc_arch_init() - module load: what the architecture reads once
+ */
+void kvmc_arch_init(void);
+
+/**
  * kvmc_arch_vcpu_reset() - put a new vCPU in its architectural reset state
  * @vcpu: the vCPU, not yet visible to userspace
  */
@@ -52,10 +57,15 @@ int kvmc_arch_vcpu_enter(struct kvmc_vcpu *vcpu);
 
 /**
  * kvmc_arch_vcpu_step() - run one guest instruction
- * @vcpu: the vCPU, its mutex and the VM's slots_lock held
+ * @vcpu: the vCPU, its mutex held, in a read-side critical section of the
+ *	  VM's srcu
+ *
+ * An instruction whose guest page had to be waited for is not run: it
+ * starts again on the next step, after the caller has looked for signals.
  *
  * Return: 1 to go on, 0 when struct kvm_run holds an exit for userspace,
- * a negative errno to fail KVM_RUN.
+ * -EINTR when a signal ended the wait for a guest page (the instruction
+ * not run), another negative errno to fail KVM_RUN.
  */
 int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu);
 
@@ -77,11 +87,13 @@ void kvmc_arch_vcpu_leave(struct kvmc_vcpu *vcpu);
 long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
 			void __user *argp);
 
+#ifdef CONFIG_KVM_COMPAT_REF_TRANSLATE
 /**
  * kvmc_arch_vm_compat_ioctl() - an architecture VM ioctl from a compat caller
  * @vm: the VM, called from its owner's process
  * @cmd: the ioctl command
- * @argp: the argument through compat_ptr()
+ * @arg: the caller's argument, as it came (a pointer command puts it
+ *	 through compat_ptr() itself)
  *
  * For the commands whose compat structure differs from the native one.
  *
@@ -89,7 +101,8 @@ long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
  * native handler.
  */
 long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
-			       void __user *argp);
+			       unsigned long arg);
+#endif
 
 /**
  * kvmc_arch_vm_enable_cap() - KVM_ENABLE_CAP on a VM, architecture part
@@ -99,6 +112,21 @@ long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
  * Return: 0, or -EINVAL for flags, arguments or capabilities it refuses.
  */
 int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap);
+
+/**
+ * kvmc_arch_prepare_memory_region() - may a memslot be created or moved here?
+ * @vm: the VM, its slots_lock held
+ * @base_gfn: the slot's first guest frame
+ * @npages: its size in pages
+ *
+ * Called after the overlap check (-EEXIST), as upstream calls
+ * kvm_arch_prepare_memory_region() after it.
+ *
+ * Return: 0, or -EINVAL for a range the architecture cannot map (x86:
+ * beyond kvm_mmu_max_gfn(), the host's MAXPHYADDR).
+ */
+int kvmc_arch_prepare_memory_region(struct kvmc_vm *vm, u64 base_gfn,
+				    u64 npages);
 
 /**
  * kvmc_arch_check_extension() - the architecture's KVM_CHECK_EXTENSION

@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/signal.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 
@@ -38,6 +39,10 @@
 #define KVMC_COALESCED_MMIO_PAGE_OFFSET	2
 #define KVMC_VCPU_MMAP_PAGES		3
 
+/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: what KVM_ENABLE_CAP accepts. */
+#define KVMC_DIRTY_LOG_MANUAL_CAPS	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | \
+					 KVM_DIRTY_LOG_INITIALLY_SET)
+
 /**
  * struct kvmc_memslot - one guest physical range backed by user memory
  * @base_gfn:	first guest frame
@@ -46,9 +51,14 @@
  *		owner's address space (already compat_ptr()-translated)
  * @dirty_bitmap: with KVM_MEM_LOG_DIRTY_PAGES, one bit per page, followed
  *		by a second bitmap of the same size that KVM_GET_DIRTY_LOG and
- *		KVM_CLEAR_DIRTY_LOG use as their buffer; NULL otherwise
+ *		KVM_CLEAR_DIRTY_LOG use as their buffer (under the VM's
+ *		slots_lock); NULL otherwise
  * @flags:	KVM_MEM_* flags
  * @id:		slot number within its address space
+ *
+ * Never changed once published in a struct kvmc_memslots (only the bits of
+ * @dirty_bitmap change): moving a slot or changing its flags publishes a
+ * new copy, which takes over @dirty_bitmap while logging stays on.
  */
 struct kvmc_memslot {
 	u64 base_gfn;
@@ -60,15 +70,41 @@ struct kvmc_memslot {
 };
 
 /**
+ * struct kvmc_memslots - the memslots of one address space
+ * @nr:		number of slots
+ * @slots:	the slots, sorted by @base_gfn (they never overlap)
+ *
+ * What vCPUs read under the VM's srcu.  Never changed once published: an
+ * update builds a new one under slots_lock, publishes it and frees the old
+ * one after synchronize_srcu_expedited(), as upstream's
+ * kvm_swap_active_memslots() does.
+ */
+struct kvmc_memslots {
+	unsigned int nr;
+	struct kvmc_memslot *slots[];
+};
+
+/**
  * struct kvmc_vm - what a VM fd refers to
  * @mm:		the creating process's mm; other processes get -EIO, as in
  *		KVM (a VM's memslots name addresses in this mm only)
  * @users:	one for the VM fd, one for each vCPU fd
- * @lock:	protects @vcpus and @created_vcpus
- * @slots_lock:	serialises memslot updates
- * @memslots:	slot id -> struct kvmc_memslot, per address space
+ * @srcu:	the read side of @memslots and of the x86 MSR filter: a vCPU
+ *		holds it while it runs an instruction, which may sleep on a
+ *		guest page (a user fault).  Writers publish a new version and
+ *		wait for the readers (synchronize_srcu()) before freeing the
+ *		old one.
+ * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
+ *		of the x86 MSR filter
+ * @slots_lock:	serialises the writers of @memslots (KVM_SET_USER_MEMORY_REGION)
+ *		and the dirty-log ioctls; protects @manual_dirty_log_protect
+ *		and the buffer half of each slot's dirty bitmap.  vCPUs never
+ *		take it.
+ * @memslots:	per address space, NULL when it has no slot; read under
+ *		@srcu or @slots_lock, written under @slots_lock
  * @vcpus:	vCPU id -> struct kvmc_vcpu; the VM owns its vCPUs
- * @created_vcpus: number of entries in @vcpus
+ * @created_vcpus: vCPUs created or being created (a KVM_CREATE_VCPU
+ *		counts from its limit check on, as upstream)
  * @coalesced_mmio_ring: the page vCPU mmaps show at
  *		KVMC_COALESCED_MMIO_PAGE_OFFSET (always empty here)
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 options
@@ -77,9 +113,10 @@ struct kvmc_memslot {
 struct kvmc_vm {
 	struct mm_struct *mm;
 	refcount_t users;
-	struct mutex lock;		/* protects vcpus, created_vcpus */
-	struct mutex slots_lock;	/* serialises memslot updates */
-	struct xarray memslots[KVMC_ADDRESS_SPACE_NUM];
+	struct srcu_struct srcu;
+	struct mutex lock;		/* vcpus, created_vcpus */
+	struct mutex slots_lock;	/* memslot writers, dirty logs */
+	struct kvmc_memslots __rcu *memslots[KVMC_ADDRESS_SPACE_NUM];
 	struct xarray vcpus;
 	unsigned int created_vcpus;
 	void *coalesced_mmio_ring;
@@ -91,7 +128,8 @@ struct kvmc_vm {
  * struct kvmc_vcpu - what a vCPU fd refers to
  * @vm:		the VM that owns it
  * @vcpu_id:	the id given to KVM_CREATE_VCPU
- * @mutex:	one ioctl at a time, like KVM's vcpu->mutex
+ * @mutex:	one ioctl at a time, like KVM's vcpu->mutex; protects
+ *		everything below (a compat KVM_SET_SIGNAL_MASK takes it too)
  * @run:	the shared struct kvm_run page
  * @pio_data:	the page at KVMC_PIO_PAGE_OFFSET
  * @sigset_active: KVM_SET_SIGNAL_MASK gave @sigset
@@ -111,7 +149,7 @@ struct kvmc_vcpu {
 
 /* dev.c: the system fd (/dev/kvm_compat) */
 long kvmc_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
-long kvmc_check_extension(struct kvmc_vm *vm, unsigned long cap);
+long kvmc_check_extension(unsigned long cap);
 extern const struct file_operations kvmc_dev_fops;
 
 /* vm.c: VM fds */
@@ -120,10 +158,15 @@ long kvmc_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 void kvmc_vm_get(struct kvmc_vm *vm);
 void kvmc_vm_put(struct kvmc_vm *vm);
 
-/* memslot.c: KVM_SET_USER_MEMORY_REGION and guest memory access */
+/* memslot.c: KVM_SET_USER_MEMORY_REGION and the memslot lookups */
+bool kvmc_memslot_id_valid(u32 slot);
 int kvmc_set_memory_region(struct kvmc_vm *vm,
 			   const struct kvm_userspace_memory_region *mem);
 void kvmc_free_memslots(struct kvmc_vm *vm);
+struct kvmc_memslot *kvmc_id_to_memslot(struct kvmc_vm *vm, u32 slot);
+struct kvmc_memslot *kvmc_gfn_to_memslot(struct kvmc_vm *vm, u64 gfn);
+
+/* guest_memory.c: a vCPU's accesses to guest memory */
 int kvmc_read_guest(struct kvmc_vm *vm, u64 gpa, void *data,
 		    unsigned int len);
 int kvmc_write_guest(struct kvmc_vm *vm, u64 gpa, const void *data,
@@ -141,16 +184,17 @@ int kvmc_clear_dirty_log(struct kvmc_vm *vm,
 int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id);
 long kvmc_vcpu_ioctl(struct file *filp, unsigned int cmd, unsigned long arg);
 void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu);
-int kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
 
-/* run.c: KVM_RUN and the signal mask it installs */
+/* run.c: KVM_RUN, and the signal mask KVM_SET_SIGNAL_MASK installs for it */
 int kvmc_vcpu_run(struct kvmc_vcpu *vcpu);
-int kvmc_vcpu_set_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
+void kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
 
 /*
  * compat_ioctl.c (CONFIG_KVM_COMPAT_REF_TRANSLATE=y) or no_compat.c (=n):
  * KVMC_COMPAT() fills in a file_operations' compat entries, as
- * KVM_COMPAT() does in virt/kvm/kvm_main.c.
+ * KVM_COMPAT() does in virt/kvm/kvm_main.c: with translation on, the
+ * handler it is given; with translation off, it ignores that handler
+ * (variadic, so that nothing names it) and installs the two refusals.
  */
 #ifdef CONFIG_KVM_COMPAT_REF_TRANSLATE
 long kvmc_dev_compat_ioctl(struct file *filp, unsigned int cmd,
@@ -164,12 +208,8 @@ long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 long kvmc_no_compat_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg);
 int kvmc_no_compat_open(struct inode *inode, struct file *filp);
-/* With translation off, every compat handler is the refusal. */
-#define kvmc_dev_compat_ioctl	kvmc_no_compat_ioctl
-#define kvmc_vm_compat_ioctl	kvmc_no_compat_ioctl
-#define kvmc_vcpu_compat_ioctl	kvmc_no_compat_ioctl
-#define KVMC_COMPAT(c)	.compat_ioctl	= (c),			\
-			.open		= kvmc_no_compat_open
+#define KVMC_COMPAT(...)	.compat_ioctl	= kvmc_no_compat_ioctl,	\
+				.open		= kvmc_no_compat_open
 #endif
 
 #endif /* _KVM_COMPAT_KVMC_H */

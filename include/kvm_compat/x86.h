@@ -75,7 +75,8 @@ struct kvmc_dtable {
  * @apic_base:	IA32_APIC_BASE
  * @pending_irq: vector queued through kvm_sregs.interrupt_bitmap, or -1
  * @gp_pending:	a #GP to deliver before the next instruction (userspace
- *		answered an MSR exit with an error)
+ *		answered an MSR exit with an error); KVM_SET_REGS drops it,
+ *		as __set_regs() drops a pending exception
  * @exit:	the exit userspace is serving, completed by the next KVM_RUN
  * @exit_rip:	rip of the instruction that made @exit
  * @exit_len:	its length
@@ -122,14 +123,13 @@ struct kvmc_msr_filter_range {
 };
 
 /**
- * struct kvmc_msr_filter - an installed MSR filter
- * @rcu:	freed after the vCPUs reading it are done
+ * struct kvmc_msr_filter - an installed MSR filter, never changed once
+ *			    installed
  * @default_allow: what an MSR outside every range gets
  * @count:	ranges in use
  * @ranges:	the non-empty ranges, in the order userspace gave them
  */
 struct kvmc_msr_filter {
-	struct rcu_head rcu;
 	bool default_allow;
 	unsigned int count;
 	struct kvmc_msr_filter_range ranges[KVM_MSR_FILTER_MAX_RANGES];
@@ -137,8 +137,11 @@ struct kvmc_msr_filter {
 
 /**
  * struct kvmc_vm_arch - x86 VM state
- * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*
- * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none
+ * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*;
+ *		one word, written and read without a lock (WRITE_ONCE(),
+ *		READ_ONCE()), as upstream
+ * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none; replaced
+ *		under the VM's lock, read under the VM's srcu
  */
 struct kvmc_vm_arch {
 	u64 user_space_msr_mask;
