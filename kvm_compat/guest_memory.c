@@ -38,16 +38,7 @@
 #include <linux/uaccess.h>
 
 #include <kvm_compat/kvmc.h>
-
-/*
- * FOLL_INTERRUPTIBLE, "mm/gup: Add FOLL_INTERRUPTIBLE" (6.2); kvm_compat/Kbuild
- * finds it in the headers.  (For include/kvm_compat/version_shims.h.)
- */
-#ifdef KVMC_HAVE_FOLL_INTERRUPTIBLE
-#define KVMC_FOLL_INTERRUPTIBLE	FOLL_INTERRUPTIBLE
-#else
-#define KVMC_FOLL_INTERRUPTIBLE	0
-#endif
+#include <kvm_compat/version_shims.h>
 
 static void __user *kvmc_gpa_to_hva(const struct kvmc_memslot *s, u64 gpa)
 {

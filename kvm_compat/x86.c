@@ -23,6 +23,7 @@
 #include <asm/processor-flags.h>
 
 #include <kvm_compat/kvmc.h>
+#include <kvm_compat/version_shims.h>
 
 #ifdef CONFIG_COMPAT
 #include <linux/compat.h>

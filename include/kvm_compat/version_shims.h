@@ -67,4 +67,27 @@ static_assert(KVMC_EMULATION_FLAG_INSTRUCTION_BYTES ==
 	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES);
 #endif
 
+/*
+ * Waiting for a guest page that a signal can interrupt: FOLL_INTERRUPTIBLE
+ * came with "mm/gup: Add FOLL_INTERRUPTIBLE" (6.2), a #define until 6.4,
+ * an enum constant since; kvm_compat/Kbuild finds it in the headers.
+ * Without it gup waits killably, as KVM's own vCPU faults did before 6.2.
+ */
+#ifdef KVMC_HAVE_FOLL_INTERRUPTIBLE
+#define KVMC_FOLL_INTERRUPTIBLE	FOLL_INTERRUPTIBLE
+#else
+#define KVMC_FOLL_INTERRUPTIBLE	0
+#endif
+
+/*
+ * cpuid_eax() and friends: moved out of <asm/processor.h> into
+ * <asm/cpuid/api.h> by the x86 CPUID header split (7.x); kvm_compat/Kbuild
+ * looks for that header (sparse knows no __has_include).
+ */
+#ifdef KVMC_HAVE_ASM_CPUID_API
+#include <asm/cpuid/api.h>
+#elif defined(CONFIG_X86)
+#include <asm/processor.h>
+#endif
+
 #endif /* _KVM_COMPAT_VERSION_SHIMS_H */
