@@ -7,7 +7,8 @@
 # The module:
 #  1. build against every pinned header set (5.10 to 7.3, each with its
 #     suite's compiler), both modes, with W=1 and sparse (C=2): no
-#     "warning:"/"error:" lines, and sparse ran on every file;
+#     "warning:"/"error:" lines (modpost's "WARNING:" too), and sparse ran
+#     on every file;
 #  2. checkpatch.pl --strict on kvm_compat/*.c and include/**/*.h;
 #  3. coccinelle: the kernel's api/ misc/ null/ free/ semantic patches in
 #     report mode over kvm_compat/ (as scripts/coccicheck runs them);
@@ -109,7 +110,7 @@ for p in $pids; do
 	if ! wait "${p%%:*}"; then
 		cat "$b.err"
 		finding "build $kver mode=$m"
-	elif grep -E 'warning:|error:' "$b.log"; then
+	elif grep -iE 'warning:|error:' "$b.log"; then
 		finding "W=1/sparse $kver mode=$m"
 	elif [ "$(grep -c '^  CHECK .*kvm_compat/[a-z0-9_]*\.c$' "$b.log")" -ne \
 	       "$(grep -c '^  CC \[M\]  .*kvm_compat/[a-z0-9_]*\.o$' "$b.log")" ]; then
