@@ -164,6 +164,7 @@ static struct kvmc_vm *kvmc_alloc_vm(void)
 	if (init_srcu_struct(&vm->srcu))
 		goto free_ring;
 
+	vm->guest_rev = KVMC_GUEST_REV_LATEST;
 	refcount_set(&vm->users, 1);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->slots_lock);

@@ -44,6 +44,22 @@
 					 KVM_DIRTY_LOG_INITIALLY_SET)
 
 /**
+ * enum kvmc_guest_rev - revisions of what a guest can observe
+ * @KVMC_GUEST_REV_REAL_MODE: the real-mode instruction subset of
+ *	Documentation/guest.rst as first released
+ * @KVMC_GUEST_REV_LATEST: what a new VM runs
+ *
+ * Whenever kvm_compat changes what a guest or its VMM can observe (the
+ * instruction subset grows, an exit changes), the change gets a new
+ * revision and is made only where kvmc_guest_rev() is at least that
+ * revision, so that a VM saved under an older one keeps its behaviour.
+ */
+enum kvmc_guest_rev {
+	KVMC_GUEST_REV_REAL_MODE = 1,
+	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_REAL_MODE,
+};
+
+/**
  * struct kvmc_memslot - one guest physical range backed by user memory
  * @base_gfn:	first guest frame
  * @npages:	number of pages
@@ -108,6 +124,9 @@ struct kvmc_memslots {
  * @coalesced_mmio_ring: the page vCPU mmaps show at
  *		KVMC_COALESCED_MMIO_PAGE_OFFSET (always empty here)
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 options
+ * @guest_rev:	the revision of the guest's observable behaviour this VM runs
+ *		(enum kvmc_guest_rev), KVMC_GUEST_REV_LATEST unless userspace
+ *		selected an older one
  * @arch:	architecture state (x86: MSR filter)
  */
 struct kvmc_vm {
@@ -121,8 +140,15 @@ struct kvmc_vm {
 	unsigned int created_vcpus;
 	void *coalesced_mmio_ring;
 	u64 manual_dirty_log_protect;
+	u32 guest_rev;
 	struct kvmc_vm_arch arch;
 };
+
+/* The guest revision @vm runs: gate every guest-visible change on it. */
+static inline u32 kvmc_guest_rev(const struct kvmc_vm *vm)
+{
+	return READ_ONCE(vm->guest_rev);
+}
 
 /**
  * struct kvmc_vcpu - what a vCPU fd refers to
