@@ -79,6 +79,7 @@ struct kvmc_dtable {
  *		as __set_regs() drops a pending exception
  * @exit:	the exit userspace is serving, completed by the next KVM_RUN
  * @exit_rip:	rip of the instruction that made @exit
+ * @exit_linear_rip: CS.base + @exit_rip, what kvm_is_linear_rip() compares
  * @exit_len:	its length
  * @mmio_read_valid: @mmio_read_data holds the byte userspace supplied for
  *		an MMIO read at @mmio_read_gpa; the instruction runs again
@@ -102,6 +103,7 @@ struct kvmc_vcpu_arch {
 	bool gp_pending;
 	enum kvmc_x86_exit exit;
 	u64 exit_rip;
+	u64 exit_linear_rip;
 	u8 exit_len;
 	bool mmio_read_valid;
 	u64 mmio_read_gpa;
@@ -138,8 +140,9 @@ struct kvmc_msr_filter {
 /**
  * struct kvmc_vm_arch - x86 VM state
  * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*;
- *		one word, written and read without a lock (WRITE_ONCE(),
- *		READ_ONCE()), as upstream
+ *		one word, written and read without a lock, as upstream
+ *		(which uses plain accesses; here WRITE_ONCE()/READ_ONCE()
+ *		say so to the compiler and to KCSAN)
  * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none; replaced
  *		under the VM's lock, read under the VM's srcu
  */
