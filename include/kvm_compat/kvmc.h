@@ -220,8 +220,9 @@ void kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
  * KVMC_COMPAT() fills in a file_operations' compat entries, as
  * KVM_COMPAT() does in virt/kvm/kvm_main.c: with translation on, the
  * handler it is given; with translation off, it ignores that handler
- * (an argument a macro never expands is never compiled, so the handler
- * need not exist) and installs the two refusals.
+ * (variadic, so that checkpatch sees no unused argument; an argument a
+ * macro never expands is never compiled, so the handler need not exist)
+ * and installs the two refusals.
  */
 #ifdef CONFIG_KVM_COMPAT_REF_TRANSLATE
 long kvmc_dev_compat_ioctl(struct file *filp, unsigned int cmd,
@@ -235,7 +236,7 @@ long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 long kvmc_no_compat_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg);
 int kvmc_no_compat_open(struct inode *inode, struct file *filp);
-#define KVMC_COMPAT(c)	.compat_ioctl	= kvmc_no_compat_ioctl,	\
+#define KVMC_COMPAT(...)	.compat_ioctl	= kvmc_no_compat_ioctl,	\
 				.open		= kvmc_no_compat_open
 #endif
 

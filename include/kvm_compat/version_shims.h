@@ -92,14 +92,19 @@ static_assert(KVMC_EMULATION_FLAG_INSTRUCTION_BYTES ==
 
 /*
  * A short-lived kernel mapping of a page: kmap_local_page() came with
- * "mm/highmem: Provide kmap_local*" (5.11); before it, kmap_atomic().
+ * "mm/highmem: Provide kmap_local*" (5.11).  Before it, a 64-bit kernel
+ * (no CONFIG_HIGHMEM, which this module only builds for) maps every page
+ * in its direct map, where page_address() finds it.
  */
 #ifdef KVMC_HAVE_KMAP_LOCAL_PAGE
 #define kvmc_kmap_local_page(page)	kmap_local_page(page)
 #define kvmc_kunmap_local(addr)		kunmap_local(addr)
 #else
-#define kvmc_kmap_local_page(page)	kmap_atomic(page)
-#define kvmc_kunmap_local(addr)		kunmap_atomic(addr)
+#ifdef CONFIG_HIGHMEM
+#error "kvm_compat before 5.11 needs a kernel without CONFIG_HIGHMEM"
+#endif
+#define kvmc_kmap_local_page(page)	page_address(page)
+#define kvmc_kunmap_local(addr)		((void)(addr))
 #endif
 
 /*
