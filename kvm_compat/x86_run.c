@@ -481,6 +481,8 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->vm->srcu),
 			 "kvm_compat: a vCPU step outside the VM's srcu");
 
+	/* kvm_vcpu_has_run(): the guest CPUID can no longer change. */
+	vcpu->arch.has_run = true;
 	if (vcpu->arch.cr0 & X86_CR0_PE)
 		return kvmc_internal_error(vcpu, NULL);
 

@@ -24,6 +24,7 @@ enum kvmc_sreg {
 };
 
 struct kvmc_vm;
+struct kvmc_vcpu;
 
 /* What a vCPU's last exit to userspace left to finish. */
 enum kvmc_x86_exit {
@@ -84,6 +85,14 @@ struct kvmc_dtable {
  *		an MMIO read at @mmio_read_gpa; the instruction runs again
  * @mmio_read_gpa: guest physical address of that read
  * @mmio_read_data: the byte
+ * @has_run:	KVM_RUN has run an instruction (upstream's
+ *		kvm_vcpu_has_run()): guest CPUID can no longer change
+ * @cpuid_entries: the guest CPUID of KVM_SET_CPUID2 (kvmalloc'd), NULL
+ *		before it
+ * @cpuid_nent:	how many
+ * @maxphyaddr:	the guest's MAXPHYADDR (CPUID 0x80000008, else 36)
+ * @efer_valid:	the EFER bits KVM_SET_SREGS accepts (guest CPUID: LM, NX)
+ * @x2apic:	the guest CPUID has x2APIC (IA32_APIC_BASE bit 10 is valid)
  */
 struct kvmc_vcpu_arch {
 	struct kvm_regs regs;
@@ -106,6 +115,12 @@ struct kvmc_vcpu_arch {
 	bool mmio_read_valid;
 	u64 mmio_read_gpa;
 	u8 mmio_read_data;
+	bool has_run;
+	struct kvm_cpuid_entry2 *cpuid_entries;
+	u32 cpuid_nent;
+	u8 maxphyaddr;
+	u64 efer_valid;
+	bool x2apic;
 };
 
 /**
@@ -149,6 +164,16 @@ struct kvmc_vm_arch {
 };
 
 int kvmc_x86_set_msr_filter(struct kvmc_vm *vm, const struct kvm_msr_filter *filter);
+
+/* x86_cpuid.c: KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID2, the guest's CPUID */
+void kvmc_x86_cpuid_init(u8 host_maxphyaddr);
+long kvmc_x86_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
+long kvmc_x86_set_cpuid2(struct kvmc_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+long kvmc_x86_get_cpuid2(struct kvmc_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+void kvmc_x86_cpuid_reset(struct kvmc_vcpu_arch *a);
+void kvmc_x86_cpuid_update_runtime(struct kvmc_vcpu_arch *a);
+u32 kvmc_x86_cpuid_1_eax(const struct kvmc_vcpu_arch *a);
+void kvmc_x86_free_cpuid(struct kvmc_vcpu_arch *a);
 bool kvmc_x86_msr_allowed(struct kvmc_vm *vm, u32 index, u32 type);
 void kvmc_x86_free_msr_filter(struct kvmc_msr_filter *filter);
 
