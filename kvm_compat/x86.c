@@ -103,7 +103,7 @@ static_assert(offsetof(struct kvm_sregs, interrupt_bitmap) ==
  * (arch/x86/kvm/mmu/spte.c): from CPUID, since boot_cpu_data.x86_phys_bits
  * is reduced by the key bits of SME and MKTME.
  */
-static u8 kvmc_host_maxphyaddr __ro_after_init;
+u8 kvmc_host_maxphyaddr __ro_after_init;
 
 void kvmc_arch_init(void)
 {
@@ -165,6 +165,30 @@ void kvmc_arch_vcpu_reset(struct kvmc_vcpu *vcpu)
 		a->apic_base |= MSR_IA32_APICBASE_BSP;
 	a->pending_irq = -1;
 	kvmc_x86_cpuid_reset(a);
+}
+
+/**
+ * kvmc_x86_vcpu_init_event() - INIT the vCPU, as kvm-amd does on shutdown
+ * @vcpu: the vCPU, its mutex held
+ *
+ * kvm_vcpu_reset(vcpu, true), which kvm-amd's shutdown_interception()
+ * calls after a triple fault: the RESET state, except that the guest
+ * CPUID, IA32_APIC_BASE, CR8 and CR0's CD and NW stay, and RDX is
+ * CPUID.1:EAX of the guest CPUID.
+ */
+void kvmc_x86_vcpu_init_event(struct kvmc_vcpu *vcpu)
+{
+	struct kvmc_vcpu_arch *a = &vcpu->arch, keep = *a;
+
+	kvmc_arch_vcpu_reset(vcpu);
+	a->cpuid_entries = keep.cpuid_entries;
+	a->cpuid_nent = keep.cpuid_nent;
+	kvmc_x86_cpuid_reset(a);
+	a->has_run = keep.has_run;
+	a->apic_base = keep.apic_base;
+	a->cr8 = keep.cr8;
+	a->cr0 = X86_CR0_ET | (keep.cr0 & (X86_CR0_CD | X86_CR0_NW));
+	a->regs.rdx = kvmc_x86_cpuid_1_eax(a);
 }
 
 void kvmc_arch_vcpu_destroy(struct kvmc_vcpu *vcpu)

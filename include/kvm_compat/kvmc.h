@@ -47,6 +47,10 @@
  * enum kvmc_guest_rev - revisions of what a guest can observe
  * @KVMC_GUEST_REV_REAL_MODE: the real-mode instruction subset of
  *	Documentation/guest.rst as first released
+ * @KVMC_GUEST_REV_PROTECTED_MODE: the grown subset: prefixes, 32- and
+ *	64-bit operands and addresses, protected mode, 32-bit, PAE and
+ *	4-level paging with their page faults, long mode, exceptions through
+ *	the IDT, and KVM_EXIT_SHUTDOWN on a triple fault
  * @KVMC_GUEST_REV_LATEST: what a new VM runs
  *
  * Whenever kvm_compat changes what a guest or its VMM can observe (the
@@ -56,7 +60,8 @@
  */
 enum kvmc_guest_rev {
 	KVMC_GUEST_REV_REAL_MODE = 1,
-	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_REAL_MODE,
+	KVMC_GUEST_REV_PROTECTED_MODE = 2,
+	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_PROTECTED_MODE,
 };
 
 /**

@@ -81,10 +81,13 @@ struct kvmc_dtable {
  * @exit:	the exit userspace is serving, completed by the next KVM_RUN
  * @exit_rip:	rip of the instruction that made @exit
  * @exit_len:	its length
- * @mmio_read_valid: @mmio_read_data holds the byte userspace supplied for
+ * @exit_next_rip: rip after it, wrapped as the code size wraps it
+ * @exit_pio_size: the size of a port I/O exit's access (1, 2 or 4)
+ * @mmio_read_valid: @mmio_read_data holds the bytes userspace supplied for
  *		an MMIO read at @mmio_read_gpa; the instruction runs again
  * @mmio_read_gpa: guest physical address of that read
- * @mmio_read_data: the byte
+ * @mmio_read_len: its length in bytes (1, 2, 4 or 8)
+ * @mmio_read_data: the bytes
  * @has_run:	KVM_RUN has run an instruction (upstream's
  *		kvm_vcpu_has_run()): guest CPUID can no longer change
  * @cpuid_entries: the guest CPUID of KVM_SET_CPUID2 (kvmalloc'd), NULL
@@ -112,9 +115,12 @@ struct kvmc_vcpu_arch {
 	enum kvmc_x86_exit exit;
 	u64 exit_rip;
 	u8 exit_len;
+	u64 exit_next_rip;
+	u8 exit_pio_size;
 	bool mmio_read_valid;
 	u64 mmio_read_gpa;
-	u8 mmio_read_data;
+	u8 mmio_read_len;
+	u8 mmio_read_data[8];
 	bool has_run;
 	struct kvm_cpuid_entry2 *cpuid_entries;
 	u32 cpuid_nent;
@@ -164,6 +170,9 @@ struct kvmc_vm_arch {
 };
 
 int kvmc_x86_set_msr_filter(struct kvmc_vm *vm, const struct kvm_msr_filter *filter);
+void kvmc_x86_vcpu_init_event(struct kvmc_vcpu *vcpu);
+/* The host's MAXPHYADDR: the reserved bits of the guest's page walks. */
+extern u8 kvmc_host_maxphyaddr;
 
 /* x86_cpuid.c: KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID2, the guest's CPUID */
 void kvmc_x86_cpuid_init(u8 host_maxphyaddr);
