@@ -374,6 +374,8 @@ static long kvmc_ioctl_set_regs(struct kvmc_vcpu *vcpu, void __user *argp)
 	vcpu->arch.regs = regs;
 	/* __set_regs(): "vcpu->arch.exception.pending = false". */
 	vcpu->arch.gp_pending = false;
+	/* A byte kept for an MMIO read that a signal interrupted: abandoned. */
+	vcpu->arch.mmio_read_valid = false;
 	return 0;
 }
 
@@ -394,6 +396,7 @@ static long kvmc_ioctl_set_sregs(struct kvmc_vcpu *vcpu, void __user *argp)
 	if (copy_from_user(&sregs, argp, sizeof(sregs)))
 		return -EFAULT;
 
+	vcpu->arch.mmio_read_valid = false;
 	return kvmc_set_sregs(&vcpu->arch, &sregs);
 }
 
@@ -500,7 +503,7 @@ int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap
 	case KVM_CAP_X86_USER_SPACE_MSR:
 		if (cap->args[0] & ~KVMC_MSR_EXIT_REASON_VALID)
 			return -EINVAL;
-		/* Unlocked, as upstream: vCPUs read it with READ_ONCE(). */
+		/* Unlocked, as upstream (plain there); vCPUs READ_ONCE() it. */
 		WRITE_ONCE(vm->arch.user_space_msr_mask, cap->args[0]);
 		return 0;
 	default:
@@ -524,6 +527,7 @@ long kvmc_arch_check_extension(unsigned long cap)
 
 void kvmc_arch_vm_destroy(struct kvmc_vm *vm)
 {
+	/* The last reference is gone: no reader, no writer is left. */
 	kvmc_x86_free_msr_filter(rcu_dereference_protected(vm->arch.msr_filter,
-							   true));
+							   !refcount_read(&vm->users)));
 }

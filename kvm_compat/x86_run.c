@@ -73,6 +73,19 @@ void kvmc_x86_commit(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 	vcpu->arch.regs = insn->regs;
 }
 
+/*
+ * The linear rip, as kvm_get_linear_rip(): rip in 64-bit mode, else
+ * CS.base + rip in 32 bits (the first guest revision did not truncate).
+ */
+static u64 kvmc_linear_rip(struct kvmc_vcpu *vcpu)
+{
+	u64 la = vcpu->arch.seg[KVMC_SREG_CS].base + vcpu->arch.regs.rip;
+
+	if (kvmc_guest_rev(vcpu->vm) < KVMC_GUEST_REV_PROTECTED_MODE)
+		return la;
+	return kvmc_x86_long_mode(vcpu) ? vcpu->arch.regs.rip : (u32)la;
+}
+
 /**
  * kvmc_x86_internal_error() - KVM_EXIT_INTERNAL_ERROR, emulation failure
  * @vcpu: the vCPU
@@ -106,6 +119,7 @@ static int kvmc_exit_pending(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 {
 	vcpu->arch.exit = exit;
 	vcpu->arch.exit_rip = vcpu->arch.regs.rip;
+	vcpu->arch.exit_linear_rip = kvmc_linear_rip(vcpu);
 	vcpu->arch.exit_len = insn->len;
 	vcpu->arch.exit_next_rip = insn->regs.rip;
 	return KVMC_X86_EXIT;
@@ -316,13 +330,32 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 }
 
 /*
+ * Run the instruction an exit interrupted, within KVM_RUN's entry.
+ * Return: 0 when it is done, 1 when it made an exit for userspace, a
+ * negative errno (-EINTR: a signal ended the wait for a page; the byte
+ * stays for the run loop's next try).
+ */
+static int kvmc_finish_instruction(struct kvmc_vcpu *vcpu)
+{
+	int idx, r;
+
+	idx = srcu_read_lock(&vcpu->vm->srcu);
+	r = kvmc_arch_vcpu_step(vcpu);
+	srcu_read_unlock(&vcpu->vm->srcu, idx);
+	if (r < 0)
+		return r;
+	return !r;
+}
+
+/*
  * Finish the exit userspace has served, as KVM's complete_userspace_io
  * callbacks do.  An MSR access is completed wherever userspace left rip,
  * as complete_fast_rdmsr() and complete_fast_msr_access() do, and rip
  * then goes to the instruction after the RDMSR/WRMSR, as kvm-amd's
  * __svm_skip_emulated_instruction() takes it from the VMCB's next_rip.
- * Port I/O is abandoned if userspace moved rip (complete_fast_pio_in()
- * and complete_fast_pio_out() check kvm_is_linear_rip()).
+ * Port I/O and an MMIO read are abandoned if userspace moved the linear
+ * rip, CS.base + rip (complete_fast_pio_in() and complete_fast_pio_out()
+ * check kvm_is_linear_rip()).
  */
 static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 {
@@ -352,8 +385,8 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 		break;
 	}
 
-	/* Userspace moved rip: the instruction is abandoned. */
-	if (a->regs.rip != a->exit_rip)
+	/* Userspace moved the linear rip: the instruction is abandoned. */
+	if (kvmc_linear_rip(vcpu) != a->exit_linear_rip)
 		return 0;
 
 	switch (exit) {
@@ -368,11 +401,17 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 		a->regs.rip = a->exit_next_rip;
 		return 0;
 	case KVMC_X86_EXIT_MMIO_READ:
-		/* The instruction runs again and finds the bytes. */
+		/*
+		 * Finished now, before immediate_exit or a pending signal
+		 * can end KVM_RUN, as complete_emulated_mmio() finishes it
+		 * (api.rst: "The kernel side will first finish incomplete
+		 * operations"): the instruction runs again and finds the
+		 * bytes.  Its write to MMIO, if it has one, is the next exit.
+		 */
 		memcpy(a->mmio_read_data, run->mmio.data,
 		       sizeof(a->mmio_read_data));
 		a->mmio_read_valid = true;
-		return 0;
+		return kvmc_finish_instruction(vcpu);
 	default:
 		return 0;
 	}

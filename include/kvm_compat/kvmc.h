@@ -113,8 +113,8 @@ struct kvmc_memslots {
  * @srcu:	the read side of @memslots and of the x86 MSR filter: a vCPU
  *		holds it while it runs an instruction, which may sleep on a
  *		guest page (a user fault).  Writers publish a new version and
- *		wait for the readers (synchronize_srcu()) before freeing the
- *		old one.
+ *		wait for the readers (synchronize_srcu_expedited()) before
+ *		freeing the old one.
  * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
  *		of the x86 MSR filter and KVM_SET_IDENTITY_MAP_ADDR against
  *		vCPU creation
@@ -125,8 +125,8 @@ struct kvmc_memslots {
  * @memslots:	per address space, NULL when it has no slot; read under
  *		@srcu or @slots_lock, written under @slots_lock
  * @vcpus:	vCPU id -> struct kvmc_vcpu; the VM owns its vCPUs
- * @created_vcpus: vCPUs created or being created (a KVM_CREATE_VCPU
- *		counts from its limit check on, as upstream)
+ * @created_vcpus: vCPUs created (KVM_CREATE_VCPU holds @lock from its
+ *		checks to its fd, as upstream 7.3 holds kvm->lock)
  * @coalesced_mmio_ring: the page vCPU mmaps show at
  *		KVMC_COALESCED_MMIO_PAGE_OFFSET (always empty here)
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 options
@@ -226,7 +226,8 @@ void kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
  * KVMC_COMPAT() fills in a file_operations' compat entries, as
  * KVM_COMPAT() does in virt/kvm/kvm_main.c: with translation on, the
  * handler it is given; with translation off, it ignores that handler
- * (variadic, so that nothing names it) and installs the two refusals.
+ * (an argument a macro never expands is never compiled, so the handler
+ * need not exist) and installs the two refusals.
  */
 #ifdef CONFIG_KVM_COMPAT_REF_TRANSLATE
 long kvmc_dev_compat_ioctl(struct file *filp, unsigned int cmd,
@@ -240,7 +241,7 @@ long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 long kvmc_no_compat_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg);
 int kvmc_no_compat_open(struct inode *inode, struct file *filp);
-#define KVMC_COMPAT(...)	.compat_ioctl	= kvmc_no_compat_ioctl,	\
+#define KVMC_COMPAT(c)	.compat_ioctl	= kvmc_no_compat_ioctl,	\
 				.open		= kvmc_no_compat_open
 #endif
 

@@ -80,6 +80,8 @@ struct kvmc_dtable {
  *		as __set_regs() drops a pending exception
  * @exit:	the exit userspace is serving, completed by the next KVM_RUN
  * @exit_rip:	rip of the instruction that made @exit
+ * @exit_linear_rip: the linear rip of @exit_rip, what kvm_is_linear_rip()
+ *		compares
  * @exit_len:	its length
  * @exit_next_rip: rip after it, wrapped as the code size wraps it
  * @exit_pio_size: the size of a port I/O exit's access (1, 2 or 4)
@@ -114,6 +116,7 @@ struct kvmc_vcpu_arch {
 	bool gp_pending;
 	enum kvmc_x86_exit exit;
 	u64 exit_rip;
+	u64 exit_linear_rip;
 	u8 exit_len;
 	u64 exit_next_rip;
 	u8 exit_pio_size;
@@ -159,8 +162,9 @@ struct kvmc_msr_filter {
 /**
  * struct kvmc_vm_arch - x86 VM state
  * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*;
- *		one word, written and read without a lock (WRITE_ONCE(),
- *		READ_ONCE()), as upstream
+ *		one word, written and read without a lock, as upstream
+ *		(which uses plain accesses; here WRITE_ONCE()/READ_ONCE()
+ *		say so to the compiler and to KCSAN)
  * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none; replaced
  *		under the VM's lock, read under the VM's srcu
  */
