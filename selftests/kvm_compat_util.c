@@ -546,7 +546,10 @@ int kvmc_guest_set_mode(struct kvmc_guest *g, enum kvmc_mode mode)
 	kvmc_flat_seg(&s.cs, mode == KVMC_MODE_LONG ? KVMC_SEL_CODE64 :
 			     KVMC_SEL_CODE32, true, mode == KVMC_MODE_LONG);
 	kvmc_flat_seg(&s.ds, KVMC_SEL_DATA, false, false);
-	s.es = s.fs = s.gs = s.ss = s.ds;
+	s.es = s.ds;
+	s.fs = s.ds;
+	s.gs = s.ds;
+	s.ss = s.ds;
 	s.gdt.base = KVMC_GDT_GPA;
 	s.gdt.limit = 4 * 8 - 1;
 	s.idt.base = KVMC_IDT_GPA;

@@ -264,7 +264,12 @@ TEST_F(code32, register_sizes)
 
 	LOAD(code);
 	GET_REGS(&r);
-	r.rax = r.rbx = r.rcx = r.rdx = r.rsi = r.rdi = ~0ULL;
+	r.rax = ~0ULL;
+	r.rbx = ~0ULL;
+	r.rcx = ~0ULL;
+	r.rdx = ~0ULL;
+	r.rsi = ~0ULL;
+	r.rdi = ~0ULL;
 	SET_REGS(&r);
 	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
 	GET_REGS(&r);
@@ -368,12 +373,31 @@ TEST_F(code32, alu_flags)
 #define IMM(o, sz, v, ...) { .code = { __VA_ARGS__ },			\
 			  .len = sizeof((uint8_t[]){ __VA_ARGS__ }),	\
 			  .op = (o), .size = (sz), .imm = true, .immv = (v) }
-#define RR(o)	REG(o, 1, (o) << 3, 0xd8),				\
-		REG(o, 2, 0x66, (o) << 3 | 1, 0xd8),			\
-		REG(o, 4, (o) << 3 | 1, 0xd8)
 	static const struct alu_case cases[] = {
-		RR(ADD), RR(OR), RR(ADC), RR(SBB),
-		RR(AND), RR(SUB), RR(XOR), RR(CMP),
+		REG(ADD, 1, 0x00, 0xd8),
+		REG(ADD, 2, 0x66, 0x01, 0xd8),
+		REG(ADD, 4, 0x01, 0xd8),
+		REG(OR, 1, 0x08, 0xd8),
+		REG(OR, 2, 0x66, 0x09, 0xd8),
+		REG(OR, 4, 0x09, 0xd8),
+		REG(ADC, 1, 0x10, 0xd8),
+		REG(ADC, 2, 0x66, 0x11, 0xd8),
+		REG(ADC, 4, 0x11, 0xd8),
+		REG(SBB, 1, 0x18, 0xd8),
+		REG(SBB, 2, 0x66, 0x19, 0xd8),
+		REG(SBB, 4, 0x19, 0xd8),
+		REG(AND, 1, 0x20, 0xd8),
+		REG(AND, 2, 0x66, 0x21, 0xd8),
+		REG(AND, 4, 0x21, 0xd8),
+		REG(SUB, 1, 0x28, 0xd8),
+		REG(SUB, 2, 0x66, 0x29, 0xd8),
+		REG(SUB, 4, 0x29, 0xd8),
+		REG(XOR, 1, 0x30, 0xd8),
+		REG(XOR, 2, 0x66, 0x31, 0xd8),
+		REG(XOR, 4, 0x31, 0xd8),
+		REG(CMP, 1, 0x38, 0xd8),
+		REG(CMP, 2, 0x66, 0x39, 0xd8),
+		REG(CMP, 4, 0x39, 0xd8),
 		REG(TEST, 1, 0x84, 0xd8),		/* test al, bl */
 		REG(TEST, 2, 0x66, 0x85, 0xd8),		/* test ax, bx */
 		REG(TEST, 4, 0x85, 0xd8),		/* test eax, ebx */
@@ -584,7 +608,9 @@ TEST_F(code32, jcc)
 				code[0] = 0x0f;
 				code[1] = 0x80 | cc;
 				code[2] = 1;
-				code[3] = code[4] = code[5] = 0;
+				code[3] = 0;
+				code[4] = 0;
+				code[5] = 0;
 				code[6] = 0xf4;
 				code[7] = 0xf4;
 			}
@@ -831,7 +857,7 @@ static const uint8_t copy_code[] = {
 #define PTE_A	0x20ULL
 #define PTE_D	0x40ULL
 #define PTE_PS	0x80ULL
-#define PTE_NX	(1ULL << 63)
+#define PTE_NX	0x8000000000000000ULL
 
 static uint64_t get_pte(struct kvmc_guest *g, enum kvmc_mode mode,
 			uint64_t la)
@@ -1144,7 +1170,11 @@ TEST_F(paging, triple_fault)
 	LOAD(copy_code);
 	set_pte(&self->g, m, DATA_GPA, 0);
 	GET_REGS(&r);
-	r.rbx = r.rcx = r.rsi = r.r8 = r.r15 = 0x1234;
+	r.rbx = 0x1234;
+	r.rcx = 0x1234;
+	r.rsi = 0x1234;
+	r.r8 = 0x1234;
+	r.r15 = 0x1234;
 	SET_REGS(&r);
 	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_SHUTDOWN);
 
@@ -1260,7 +1290,8 @@ TEST_F(long, registers)
 	GET_REGS(&r);
 	r.r9 = 0x1000000000000000ULL;
 	r.r12 = 0xfedcba9876543210ULL;
-	r.r10 = r.rsi = ~0ULL;
+	r.r10 = ~0ULL;
+	r.rsi = ~0ULL;
 	r.r14 = 0x3000;
 	r.r15 = 0x10;
 	r.rbx = 0;
@@ -1352,7 +1383,8 @@ TEST_F(real, gcc_hello)
 	LOAD(code);
 	memcpy(self->g.mem + STR_GPA, HELLO, sizeof(HELLO));
 	GET_REGS(&r);
-	r.rax = r.rdx = ~0ULL;
+	r.rax = ~0ULL;
+	r.rdx = ~0ULL;
 	SET_REGS(&r);
 	ASSERT_EQ(0, run_console(&self->g, out, sizeof(out), &outs));
 	EXPECT_STREQ(HELLO, out);
@@ -1392,7 +1424,8 @@ TEST_F(real, segments_and_stack)
 	self->g.mem[0x4010] = 0x99;
 	GET_REGS(&r);
 	r.rax = 0xffff0077;
-	r.rbx = r.rcx = 0xffffffff;
+	r.rbx = 0xffffffff;
+	r.rcx = 0xffffffff;
 	r.rsp = 0x100;
 	SET_REGS(&r);
 	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
