@@ -167,6 +167,7 @@ free_vcpu:
 
 void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu)
 {
+	kvmc_arch_vcpu_destroy(vcpu);
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);

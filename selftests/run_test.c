@@ -831,14 +831,14 @@ TEST_F(vcpu, fetch_outside_memslots)
 }
 
 /*
- * THE documented divergence: "inc ax" is not in kvm_compat's subset.
+ * THE documented divergence: "xchg ax, bx" is not in kvm_compat's subset.
  * Upstream runs it; kvm_compat stops with an emulation failure, RIP on
  * the instruction.
  */
 TEST_F(vcpu, non_subset_instruction)
 {
 	static const uint8_t code[] = {
-		0x40,			/* 0x1000 inc ax */
+		0x93,			/* 0x1000 xchg ax, bx */
 		0xf4,			/* 0x1001 hlt */
 	};
 	struct kvm_regs r;
@@ -846,11 +846,13 @@ TEST_F(vcpu, non_subset_instruction)
 	LOAD(code);
 	GET_REGS(&r);
 	r.rax = 0x1234;
+	r.rbx = 0x5678;
 	SET_REGS(&r);
 	if (kvmc_is_upstream()) {
 		KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
 		GET_REGS(&r);
-		EXPECT_EQ(0x1235, r.rax);
+		EXPECT_EQ(0x5678, r.rax);
+		EXPECT_EQ(0x1234, r.rbx);
 		EXPECT_EQ(0x1002, r.rip);
 		return;
 	}
@@ -858,6 +860,7 @@ TEST_F(vcpu, non_subset_instruction)
 	EXPECT_EQ(KVM_INTERNAL_ERROR_EMULATION, self->g.run->internal.suberror);
 	GET_REGS(&r);
 	EXPECT_EQ(0x1234, r.rax);
+	EXPECT_EQ(0x5678, r.rbx);
 	EXPECT_EQ(0x1000, r.rip);
 }
 

@@ -32,6 +32,22 @@ void kvmc_arch_init(void);
 void kvmc_arch_vcpu_reset(struct kvmc_vcpu *vcpu);
 
 /**
+ * kvmc_arch_vcpu_destroy() - free a vCPU's architecture state
+ * @vcpu: the vCPU, no longer reachable
+ */
+void kvmc_arch_vcpu_destroy(struct kvmc_vcpu *vcpu);
+
+/**
+ * kvmc_arch_dev_ioctl() - an architecture ioctl on the system fd
+ * @cmd: the ioctl command
+ * @argp: the (native) user pointer argument
+ *
+ * Return: the command's result, or -EINVAL for a command the architecture
+ * does not know (x86's kvm_arch_dev_ioctl()).
+ */
+long kvmc_arch_dev_ioctl(unsigned int cmd, void __user *argp);
+
+/**
  * kvmc_arch_vcpu_ioctl() - an architecture vCPU ioctl
  * @vcpu: the vCPU, its mutex held
  * @cmd: the ioctl command

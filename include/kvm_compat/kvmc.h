@@ -47,6 +47,10 @@
  * enum kvmc_guest_rev - revisions of what a guest can observe
  * @KVMC_GUEST_REV_REAL_MODE: the real-mode instruction subset of
  *	Documentation/guest.rst as first released
+ * @KVMC_GUEST_REV_PROTECTED_MODE: the grown subset: prefixes, 32- and
+ *	64-bit operands and addresses, protected mode, 32-bit, PAE and
+ *	4-level paging with their page faults, long mode, exceptions through
+ *	the IDT, and KVM_EXIT_SHUTDOWN on a triple fault
  * @KVMC_GUEST_REV_LATEST: what a new VM runs
  *
  * Whenever kvm_compat changes what a guest or its VMM can observe (the
@@ -56,7 +60,8 @@
  */
 enum kvmc_guest_rev {
 	KVMC_GUEST_REV_REAL_MODE = 1,
-	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_REAL_MODE,
+	KVMC_GUEST_REV_PROTECTED_MODE = 2,
+	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_PROTECTED_MODE,
 };
 
 /**
@@ -111,7 +116,8 @@ struct kvmc_memslots {
  *		wait for the readers (synchronize_srcu_expedited()) before
  *		freeing the old one.
  * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
- *		of the x86 MSR filter
+ *		of the x86 MSR filter and KVM_SET_IDENTITY_MAP_ADDR against
+ *		vCPU creation
  * @slots_lock:	serialises the writers of @memslots (KVM_SET_USER_MEMORY_REGION)
  *		and the dirty-log ioctls; protects @manual_dirty_log_protect
  *		and the buffer half of each slot's dirty bitmap.  vCPUs never
