@@ -162,7 +162,6 @@ void kvmc_arch_vcpu_reset(struct kvmc_vcpu *vcpu)
 	a->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 	if (vcpu->vcpu_id == 0)
 		a->apic_base |= MSR_IA32_APICBASE_BSP;
-	a->pending_irq = -1;
 }
 
 /* As svm_set_segment(): what the descriptor cache can hold. */
@@ -251,8 +250,8 @@ static void kvmc_get_sregs(const struct kvmc_vcpu_arch *a,
 	sregs->cr8 = a->cr8;
 	sregs->efer = a->efer;
 	sregs->apic_base = a->apic_base;
-	if (a->pending_irq >= 0)
-		__set_bit(a->pending_irq,
+	if (a->events.irq_injected && !a->events.irq_soft)
+		__set_bit(a->events.irq_nr,
 			  (unsigned long *)sregs->interrupt_bitmap);
 }
 
@@ -306,11 +305,17 @@ static int kvmc_set_sregs(struct kvmc_vcpu_arch *a,
 	a->efer = sregs->efer;
 	a->apic_base = sregs->apic_base;
 
-	/* The lowest set bit of interrupt_bitmap is queued for injection. */
+	/*
+	 * The lowest set bit of interrupt_bitmap is queued for injection
+	 * (kvm_queue_interrupt(vcpu, vec, false)); none leaves it as it is.
+	 */
 	vec = find_first_bit((const unsigned long *)sregs->interrupt_bitmap,
 			     KVM_NR_INTERRUPTS);
-	if (vec < KVM_NR_INTERRUPTS)
-		a->pending_irq = vec;
+	if (vec < KVM_NR_INTERRUPTS) {
+		a->events.irq_injected = true;
+		a->events.irq_soft = false;
+		a->events.irq_nr = vec;
+	}
 	return 0;
 }
 
@@ -330,8 +335,11 @@ static long kvmc_ioctl_set_regs(struct kvmc_vcpu *vcpu, void __user *argp)
 
 	regs.rflags |= X86_EFLAGS_FIXED;
 	vcpu->arch.regs = regs;
-	/* __set_regs(): "vcpu->arch.exception.pending = false". */
-	vcpu->arch.gp_pending = false;
+	/*
+	 * __set_regs(): "vcpu->arch.exception.pending = false".  An
+	 * exception restored by KVM_SET_VCPU_EVENTS is "injected" and stays.
+	 */
+	vcpu->arch.events.exception.pending = false;
 	return 0;
 }
 
@@ -369,6 +377,14 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 		return kvmc_ioctl_get_sregs(vcpu, argp);
 	case KVM_SET_SREGS:
 		return kvmc_ioctl_set_sregs(vcpu, argp);
+	case KVM_GET_VCPU_EVENTS:
+		return kvmc_x86_get_vcpu_events(vcpu, argp);
+	case KVM_SET_VCPU_EVENTS:
+		return kvmc_x86_set_vcpu_events(vcpu, argp);
+	case KVM_GET_MP_STATE:
+		return kvmc_x86_get_mp_state(vcpu, argp);
+	case KVM_SET_MP_STATE:
+		return kvmc_x86_set_mp_state(vcpu, argp);
 	default:
 		return -EINVAL;
 	}
@@ -415,6 +431,8 @@ long kvmc_arch_check_extension(unsigned long cap)
 	switch (cap) {
 	case KVM_CAP_X86_USER_SPACE_MSR:
 	case KVM_CAP_X86_MSR_FILTER:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_MP_STATE:
 		return 1;
 	default:
 		return 0;

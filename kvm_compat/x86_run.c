@@ -133,6 +133,7 @@ static int kvmc_fetch(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 static void kvmc_complete(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 {
 	vcpu->arch.regs.rip = (u16)(vcpu->arch.regs.rip + insn->len);
+	kvmc_x86_insn_done(vcpu);
 }
 
 /* Leave an exit for userspace that the next KVM_RUN finishes. */
@@ -314,8 +315,12 @@ static int kvmc_op_pio(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 	return kvmc_exit_pending(vcpu, insn, KVMC_X86_EXIT_PIO_OUT);
 }
 
-/* Deliver an exception through the real-mode IVT, as the CPU would. */
-static int kvmc_real_mode_exception(struct kvmc_vcpu *vcpu, u8 vector)
+/*
+ * Deliver an exception or interrupt through the real-mode IVT, as the CPU
+ * would.  Return: 1, 0 with an internal error exit (the IVT or the stack
+ * not in RAM), a negative errno.
+ */
+int kvmc_real_mode_exception(struct kvmc_vcpu *vcpu, u8 vector)
 {
 	struct kvmc_vcpu_arch *a = &vcpu->arch;
 	u16 frame[3] = { a->regs.rip, a->seg[KVMC_SREG_CS].selector,
@@ -472,9 +477,26 @@ static int kvmc_execute(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 	return 1;
 }
 
-int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
+/* Run the instruction at rip: as kvmc_arch_vcpu_step() returns. */
+static int kvmc_run_insn(struct kvmc_vcpu *vcpu)
 {
 	struct kvmc_insn insn = { .len = 0 };
+	int r;
+
+	r = kvmc_execute(vcpu, &insn);
+	if (r == -ENOENT)	/* code or operand bytes outside guest RAM */
+		r = kvmc_internal_error(vcpu, &insn);
+
+	/* A guest page was waited for: the instruction starts again. */
+	if (r == -EAGAIN)
+		return 1;
+	if (r != -EINTR)
+		vcpu->arch.mmio_read_valid = false;
+	return r;
+}
+
+int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
+{
 	int r;
 
 	lockdep_assert_held(&vcpu->mutex);
@@ -484,18 +506,12 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 	if (vcpu->arch.cr0 & X86_CR0_PE)
 		return kvmc_internal_error(vcpu, NULL);
 
-	if (vcpu->arch.gp_pending) {
-		r = kvmc_real_mode_exception(vcpu, KVMC_GP_VECTOR);
-		/* Still pending if it could not be pushed yet. */
-		if (r != -EAGAIN && r != -EINTR)
-			vcpu->arch.gp_pending = false;
-	} else {
-		r = kvmc_execute(vcpu, &insn);
-		if (r == -ENOENT)	/* code or operand bytes outside guest RAM */
-			r = kvmc_internal_error(vcpu, &insn);
-	}
+	/* An exception, NMI or interrupt first (x86_events.c). */
+	r = kvmc_x86_inject_events(vcpu);
+	if (r == KVMC_X86_NO_EVENT)
+		return kvmc_run_insn(vcpu);
 
-	/* A guest page was waited for: the instruction starts again. */
+	/* Still on its way if it could not be pushed yet. */
 	if (r == -EAGAIN)
 		return 1;
 	if (r != -EINTR)
@@ -531,10 +547,11 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 	case KVMC_X86_EXIT_WRMSR:
 		/* Queued, as kvm_inject_gp(): delivered before the next step. */
 		if (run->msr.error) {
-			a->gp_pending = true;
+			kvmc_x86_queue_exception(vcpu, KVMC_GP_VECTOR, true, 0);
 			return 0;
 		}
 		a->regs.rip = (u16)(a->exit_rip + a->exit_len);
+		kvmc_x86_insn_done(vcpu);
 		return 0;
 	default:
 		break;
@@ -591,5 +608,5 @@ void kvmc_arch_vcpu_leave(struct kvmc_vcpu *vcpu)
 	run->if_flag = if_flag;
 	run->cr8 = a->cr8;
 	run->apic_base = a->apic_base;
-	run->ready_for_interrupt_injection = if_flag && a->pending_irq < 0;
+	run->ready_for_interrupt_injection = kvmc_x86_ready_for_interrupt(vcpu);
 }

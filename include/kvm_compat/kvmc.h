@@ -47,6 +47,10 @@
  * enum kvmc_guest_rev - revisions of what a guest can observe
  * @KVMC_GUEST_REV_REAL_MODE: the real-mode instruction subset of
  *	Documentation/guest.rst as first released
+ * @KVMC_GUEST_REV_EVENTS: the vCPU's events as upstream's: an interrupt
+ *	queued by KVM_SET_SREGS' interrupt_bitmap or KVM_SET_VCPU_EVENTS'
+ *	interrupt.injected is delivered to the guest by the next KVM_RUN
+ *	(revision 1 kept it queued, never delivered)
  * @KVMC_GUEST_REV_LATEST: what a new VM runs
  *
  * Whenever kvm_compat changes what a guest or its VMM can observe (the
@@ -56,7 +60,8 @@
  */
 enum kvmc_guest_rev {
 	KVMC_GUEST_REV_REAL_MODE = 1,
-	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_REAL_MODE,
+	KVMC_GUEST_REV_EVENTS = 2,
+	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_EVENTS,
 };
 
 /**

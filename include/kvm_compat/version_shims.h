@@ -68,6 +68,17 @@ static_assert(KVMC_EMULATION_FLAG_INSTRUCTION_BYTES ==
 #endif
 
 /*
+ * KVM_VCPUEVENT_VALID_TRIPLE_FAULT came with "KVM: x86: Add support for
+ * triple fault event injection" (6.0): 5.10's headers lack the number,
+ * and kvm_compat refuses it on every kernel, as upstream refuses it
+ * without KVM_CAP_X86_TRIPLE_FAULT_EVENT.
+ */
+#define KVMC_VCPUEVENT_VALID_TRIPLE_FAULT	0x00000020
+#ifdef KVM_VCPUEVENT_VALID_TRIPLE_FAULT
+static_assert(KVMC_VCPUEVENT_VALID_TRIPLE_FAULT == KVM_VCPUEVENT_VALID_TRIPLE_FAULT);
+#endif
+
+/*
  * Waiting for a guest page that a signal can interrupt: FOLL_INTERRUPTIBLE
  * came with "mm/gup: Add FOLL_INTERRUPTIBLE" (6.2), a #define until 6.4,
  * an enum constant since; kvm_compat/Kbuild finds it in the headers.
