@@ -421,6 +421,9 @@ int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap
 		/* Unlocked, as upstream: vCPUs read it with READ_ONCE(). */
 		WRITE_ONCE(vm->arch.user_space_msr_mask, cap->args[0]);
 		return 0;
+	case KVM_CAP_DISABLE_QUIRKS:
+	case KVMC_CAP_DISABLE_QUIRKS2:
+		return kvmc_x86_disable_quirks(vm, cap);
 	default:
 		return -EINVAL;
 	}
@@ -433,7 +436,10 @@ long kvmc_arch_check_extension(unsigned long cap)
 	case KVM_CAP_X86_MSR_FILTER:
 	case KVM_CAP_VCPU_EVENTS:
 	case KVM_CAP_MP_STATE:
+	case KVM_CAP_DISABLE_QUIRKS:
 		return 1;
+	case KVMC_CAP_DISABLE_QUIRKS2:
+		return KVMC_X86_SUPPORTED_QUIRKS;
 	default:
 		return 0;
 	}

@@ -308,7 +308,8 @@ static int kvmc_op_pio(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 		return kvmc_exit_pending(vcpu, insn, KVMC_X86_EXIT_PIO_IN);
 
 	*(u8 *)vcpu->pio_data = vcpu->arch.regs.rax;
-	if (port == KVMC_OUT_7E_PORT) {
+	if (port == KVMC_OUT_7E_PORT &&
+	    kvmc_x86_has_quirk(vcpu->vm, KVM_X86_QUIRK_OUT_7E_INC_RIP)) {
 		kvmc_complete(vcpu, insn);
 		return 0;
 	}

@@ -137,6 +137,14 @@ int kvmc_arch_prepare_memory_region(struct kvmc_vm *vm, u64 base_gfn,
 long kvmc_arch_check_extension(unsigned long cap);
 
 /**
+ * kvmc_arch_supported_quirks() - the architecture's quirks kvm_compat has
+ *
+ * Return: the mask KVM_CHECK_EXTENSION(KVM_CAP_DISABLE_QUIRKS2) reports
+ * (0 for an architecture without quirks).
+ */
+u64 kvmc_arch_supported_quirks(void);
+
+/**
  * kvmc_arch_vm_destroy() - free a VM's architecture state
  * @vm: the VM, its last reference gone
  */

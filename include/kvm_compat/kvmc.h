@@ -116,7 +116,7 @@ struct kvmc_memslots {
  *		wait for the readers (synchronize_srcu()) before freeing the
  *		old one.
  * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
- *		of the x86 MSR filter
+ *		of the x86 MSR filter and of the x86 quirks
  * @slots_lock:	serialises the writers of @memslots (KVM_SET_USER_MEMORY_REGION)
  *		and the dirty-log ioctls; protects @manual_dirty_log_protect
  *		and the buffer half of each slot's dirty bitmap.  vCPUs never

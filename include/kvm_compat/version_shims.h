@@ -68,12 +68,18 @@ static_assert(KVMC_EMULATION_FLAG_INSTRUCTION_BYTES ==
 #endif
 
 /*
- * KVM_VCPUEVENT_VALID_TRIPLE_FAULT came with "KVM: x86: Add support for
- * triple fault event injection" (6.0): 5.10's headers lack the number,
- * and kvm_compat refuses it on every kernel, as upstream refuses it
- * without KVM_CAP_X86_TRIPLE_FAULT_EVENT.
+ * KVM_CAP_DISABLE_QUIRKS2 ("KVM: x86: Introduce KVM_CAP_DISABLE_QUIRKS2")
+ * and KVM_VCPUEVENT_VALID_TRIPLE_FAULT ("KVM: x86: Add support for triple
+ * fault event injection") came after 5.10 (6.1 has both): 5.10's headers
+ * have neither number, and kvm_compat answers for both on every kernel
+ * (the first supported, the second refused as upstream refuses it
+ * without KVM_CAP_X86_TRIPLE_FAULT_EVENT).
  */
+#define KVMC_CAP_DISABLE_QUIRKS2		213
 #define KVMC_VCPUEVENT_VALID_TRIPLE_FAULT	0x00000020
+#ifdef KVM_CAP_DISABLE_QUIRKS2
+static_assert(KVMC_CAP_DISABLE_QUIRKS2 == KVM_CAP_DISABLE_QUIRKS2);
+#endif
 #ifdef KVM_VCPUEVENT_VALID_TRIPLE_FAULT
 static_assert(KVMC_VCPUEVENT_VALID_TRIPLE_FAULT == KVM_VCPUEVENT_VALID_TRIPLE_FAULT);
 #endif

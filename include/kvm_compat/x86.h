@@ -185,10 +185,15 @@ struct kvmc_msr_filter {
  *		READ_ONCE()), as upstream
  * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none; replaced
  *		under the VM's lock, read under the VM's srcu
+ * @disabled_quirks: KVM_X86_QUIRK_* disabled by KVM_CAP_DISABLE_QUIRKS or
+ *		KVM_CAP_DISABLE_QUIRKS2; only ever gains bits, written under
+ *		the VM's lock with WRITE_ONCE(), read with READ_ONCE(), as
+ *		upstream (x86_quirks.c)
  */
 struct kvmc_vm_arch {
 	u64 user_space_msr_mask;
 	struct kvmc_msr_filter __rcu *msr_filter;
+	u64 disabled_quirks;
 };
 
 struct kvmc_vcpu;
@@ -211,5 +216,10 @@ long kvmc_x86_get_vcpu_events(struct kvmc_vcpu *vcpu, void __user *argp);
 long kvmc_x86_set_vcpu_events(struct kvmc_vcpu *vcpu, void __user *argp);
 long kvmc_x86_get_mp_state(struct kvmc_vcpu *vcpu, void __user *argp);
 long kvmc_x86_set_mp_state(struct kvmc_vcpu *vcpu, void __user *argp);
+
+/* x86_quirks.c: KVM_CAP_DISABLE_QUIRKS, KVM_CAP_DISABLE_QUIRKS2 */
+#define KVMC_X86_SUPPORTED_QUIRKS	KVM_X86_QUIRK_OUT_7E_INC_RIP
+int kvmc_x86_disable_quirks(struct kvmc_vm *vm, const struct kvm_enable_cap *cap);
+bool kvmc_x86_has_quirk(struct kvmc_vm *vm, u64 quirk);
 
 #endif /* _KVM_COMPAT_X86_H */
