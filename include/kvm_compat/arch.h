@@ -49,9 +49,13 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
  *
  * Reads what userspace may have left in struct kvm_run for the
  * architecture and completes an exit that userspace has now served (the
- * data of an IN, an MMIO read or a RDMSR goes into the registers).
+ * data of an IN, an MMIO read or a RDMSR goes into the registers), as
+ * upstream's complete_userspace_io callbacks do before KVM_RUN looks at
+ * immediate_exit.
  *
- * Return: 0 to go on, a negative errno to fail KVM_RUN.
+ * Return: 0 to go on, 1 when completing the exit made another one that
+ * struct kvm_run now holds (KVM_RUN returns 0 with it at once), a
+ * negative errno to fail KVM_RUN.
  */
 int kvmc_arch_vcpu_enter(struct kvmc_vcpu *vcpu);
 
@@ -102,6 +106,18 @@ long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
  */
 long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
 			       unsigned long arg);
+
+/**
+ * kvmc_arch_compat_translated_ioctls() - the architecture's translated ioctls
+ * @ioctls: where to put their numbers, as a compat caller issues them
+ * @max: room in @ioctls
+ *
+ * For KVMC_GET_COMPAT_CAPS: the commands kvmc_arch_vm_compat_ioctl()
+ * translates.
+ *
+ * Return: how many it put.
+ */
+unsigned int kvmc_arch_compat_translated_ioctls(u64 *ioctls, unsigned int max);
 #endif
 
 /**

@@ -57,6 +57,8 @@
  * instruction subset grows, an exit changes), the change gets a new
  * revision and is made only where kvmc_guest_rev() is at least that
  * revision, so that a VM saved under an older one keeps its behaviour.
+ * Userspace selects one with KVM_ENABLE_CAP(KVMC_CAP_GUEST_REV) (caps.c,
+ * Documentation/migration.rst).
  */
 enum kvmc_guest_rev {
 	KVMC_GUEST_REV_REAL_MODE = 1,
@@ -116,7 +118,7 @@ struct kvmc_memslots {
  *		wait for the readers (synchronize_srcu()) before freeing the
  *		old one.
  * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
- *		of the x86 MSR filter and of the x86 quirks
+ *		of the x86 MSR filter, of @guest_rev and of the x86 quirks
  * @slots_lock:	serialises the writers of @memslots (KVM_SET_USER_MEMORY_REGION)
  *		and the dirty-log ioctls; protects @manual_dirty_log_protect
  *		and the buffer half of each slot's dirty bitmap.  vCPUs never
@@ -131,7 +133,8 @@ struct kvmc_memslots {
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 options
  * @guest_rev:	the revision of the guest's observable behaviour this VM runs
  *		(enum kvmc_guest_rev), KVMC_GUEST_REV_LATEST unless userspace
- *		selected an older one
+ *		selected an older one (KVMC_CAP_GUEST_REV, under @lock and
+ *		before any vCPU exists)
  * @arch:	architecture state (x86: MSR filter)
  */
 struct kvmc_vm {
@@ -154,6 +157,11 @@ static inline u32 kvmc_guest_rev(const struct kvmc_vm *vm)
 {
 	return READ_ONCE(vm->guest_rev);
 }
+
+/* caps.c: kvm_compat's own capabilities and its caps query */
+long kvmc_vm_check_extension(struct kvmc_vm *vm, unsigned long cap);
+int kvmc_vm_enable_guest_rev(struct kvmc_vm *vm, const struct kvm_enable_cap *cap);
+long kvmc_dev_ioctl_compat_caps(void __user *argp);
 
 /**
  * struct kvmc_vcpu - what a vCPU fd refers to
@@ -234,6 +242,7 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg);
 long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 			    unsigned long arg);
+unsigned int kvmc_compat_translated_ioctls(u64 *ioctls, unsigned int max);
 #define KVMC_COMPAT(c)	.compat_ioctl	= (c)
 #else
 long kvmc_no_compat_ioctl(struct file *filp, unsigned int cmd,
