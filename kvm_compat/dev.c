@@ -2,8 +2,10 @@
 /*
  * kvm_compat: the system fd, what open("/dev/kvm_compat") returns.
  *
- * Mirrors kvm_dev_ioctl() in virt/kvm/kvm_main.c: every argument here is a
- * scalar, so the compat handler passes it through unchanged.
+ * Mirrors kvm_dev_ioctl() in virt/kvm/kvm_main.c: the generic commands
+ * take a scalar, the architecture's (x86: KVM_GET_SUPPORTED_CPUID) a
+ * structure that is the same on every ABI, so the compat handler passes
+ * everything through (a pointer through compat_ptr()).
  */
 
 #include <linux/fs.h>
@@ -54,8 +56,10 @@ long kvmc_check_extension(unsigned long cap)
  * kvmc_dev_ioctl() - ioctls on the system fd
  * @filp: the /dev/kvm_compat file
  * @cmd: KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION,
- *	 KVM_GET_VCPU_MMAP_SIZE, or kvm_compat's own KVMC_GET_COMPAT_CAPS
- * @arg: the command's scalar argument (KVMC_GET_COMPAT_CAPS: a pointer)
+ *	 KVM_GET_VCPU_MMAP_SIZE, kvm_compat's own KVMC_GET_COMPAT_CAPS, or an
+ *	 architecture system ioctl
+ * @arg: the command's scalar argument, or a pointer (KVMC_GET_COMPAT_CAPS,
+ *	 an architecture ioctl)
  *
  * Return: the command's result, -EINVAL for a non-zero @arg where KVM
  * requires zero and for unknown commands (x86's kvm_arch_dev_ioctl()).
@@ -78,7 +82,7 @@ long kvmc_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	case KVMC_GET_COMPAT_CAPS:
 		return kvmc_dev_ioctl_compat_caps((void __user *)arg);
 	default:
-		return -EINVAL;
+		return kvmc_arch_dev_ioctl(cmd, (void __user *)arg);
 	}
 }
 

@@ -26,6 +26,7 @@
 
 #include <kvm_compat/kvmc.h>
 #include <kvm_compat/version_shims.h>
+#include <kvm_compat/x86_emulate.h>
 
 #ifdef CONFIG_COMPAT
 #include <linux/compat.h>
@@ -65,6 +66,13 @@ static_assert(sizeof(struct kvm_mp_state) == sizeof(__u32));
 				 KVM_VCPUEVENT_VALID_SMM |		\
 				 KVM_VCPUEVENT_VALID_PAYLOAD |		\
 				 KVMC_VCPUEVENT_VALID_TRIPLE_FAULT)
+
+/* As exception_type() == EXCPT_FAULT: not #DB, #BP, #OF, #DF, #MC. */
+static bool kvmc_exception_is_fault(u8 vector)
+{
+	return !(BIT(vector) & (BIT(1) | BIT(KVMC_BP_VECTOR) | BIT(KVMC_OF_VECTOR) |
+				BIT(KVMC_DF_VECTOR) | BIT(18)));
+}
 
 /* #BP and #OF come from INT3 and INTO: upstream does not report them. */
 static bool kvmc_exception_is_soft(u8 vector)
@@ -119,11 +127,14 @@ void kvmc_x86_insn_done(struct kvmc_vcpu *vcpu)
 	vcpu->arch.events.shadow = false;
 }
 
-/* Deliver @vector; on success nothing is being delivered any more. */
-static int kvmc_deliver(struct kvmc_vcpu *vcpu, u8 vector)
+/*
+ * Deliver @fault through the IVT or the IDT (x86_exception.c); on success
+ * nothing is being delivered any more.
+ */
+static int kvmc_deliver(struct kvmc_vcpu *vcpu, const struct kvmc_fault *fault)
 {
 	struct kvmc_x86_events *ev = &vcpu->arch.events;
-	int r = kvmc_real_mode_exception(vcpu, vector);
+	int r = kvmc_x86_deliver(vcpu, fault);
 
 	if (r != 1)
 		return r;
@@ -143,49 +154,63 @@ static int kvmc_deliver(struct kvmc_vcpu *vcpu, u8 vector)
  * kvmc_x86_inject_events() - deliver what is on its way, before an instruction
  * @vcpu: the vCPU, its mutex held, in the VM's srcu
  *
- * As kvm_check_and_inject_events(), one event per call: an exception
- * (injected or pending; real mode pushes no error code, so
- * kvm_inject_exception() drops it), else an NMI or an interrupt being
- * re-injected, else a pending NMI if NMIs are not masked and no interrupt
- * shadow blocks it (then the next instruction runs first, as kvm-amd
- * single-steps over the shadow).  An interrupt is delivered from guest
- * revision KVMC_GUEST_REV_EVENTS on (before, it stayed queued); a
- * software interrupt (interrupt.soft) never is: kvm-amd finds its return
- * address by decoding the INTn at rip, which is outside the subset.
+ * As kvm_check_and_inject_events(), one event per call, through the IVT
+ * or the IDT (kvmc_x86_deliver()): an exception (injected or pending;
+ * real mode pushes no error code, so kvm_inject_exception() drops it),
+ * else an NMI or an interrupt being re-injected, else a pending NMI if
+ * NMIs are not masked and no interrupt shadow blocks it (then the next
+ * instruction runs first, as kvm-amd single-steps over the shadow).  An
+ * interrupt is delivered from guest revision KVMC_GUEST_REV_EVENTS on
+ * (before, it stayed queued); a software interrupt (interrupt.soft) never
+ * is: kvm-amd finds its return address by decoding the INTn at rip,
+ * which is outside the subset.
  *
  * Return: 1 when an event was delivered, KVMC_X86_NO_EVENT when the
  * instruction at rip should run, 0 with an exit for userspace (an
- * internal error: the IVT or the stack is not in RAM), a negative errno
- * (the event stays on its way).
+ * internal error, or KVM_EXIT_SHUTDOWN after a triple fault), a negative
+ * errno (the event stays on its way).
  */
 int kvmc_x86_inject_events(struct kvmc_vcpu *vcpu)
 {
 	struct kvmc_x86_events *ev = &vcpu->arch.events;
 	struct kvmc_x86_exception *ex = &ev->exception;
+	struct kvmc_fault fault = { .vector = 0 };
 	int r;
 
 	kvmc_process_nmi(ev);
 
 	if (ex->injected || ex->pending) {
-		r = kvmc_deliver(vcpu, ex->vector);
-		if (r == 1)
+		/* kvm_inject_exception(): real mode pushes no error code. */
+		if (!(vcpu->arch.cr0 & X86_CR0_PE))
 			ex->has_error_code = false;
-		return r;
+		/*
+		 * inject_pending_event() sets RF in the image of a pending
+		 * fault-class exception, not of an injected one.
+		 */
+		fault.vector = ex->vector;
+		fault.has_error = ex->has_error_code;
+		fault.error_code = ex->error_code;
+		fault.injected = ex->pending && kvmc_exception_is_fault(ex->vector);
+		return kvmc_deliver(vcpu, &fault);
 	}
 	if (ev->nmi_injected) {
-		r = kvmc_deliver(vcpu, KVMC_NMI_VECTOR);
+		fault.vector = KVMC_NMI_VECTOR;
+		r = kvmc_deliver(vcpu, &fault);
 		if (r == 1)
 			ev->nmi_masked = true;
 		return r;
 	}
 	if (ev->irq_injected && !ev->irq_soft &&
-	    kvmc_guest_rev(vcpu->vm) >= KVMC_GUEST_REV_EVENTS)
-		return kvmc_deliver(vcpu, ev->irq_nr);
+	    kvmc_guest_rev(vcpu->vm) >= KVMC_GUEST_REV_EVENTS) {
+		fault.vector = ev->irq_nr;
+		return kvmc_deliver(vcpu, &fault);
+	}
 	if (ev->irq_injected)
 		return KVMC_X86_NO_EVENT;
 
 	if (ev->nmi_pending && !ev->nmi_masked && !ev->shadow) {
-		r = kvmc_deliver(vcpu, KVMC_NMI_VECTOR);
+		fault.vector = KVMC_NMI_VECTOR;
+		r = kvmc_deliver(vcpu, &fault);
 		if (r == 1) {
 			ev->nmi_pending--;
 			ev->nmi_masked = true;
