@@ -339,9 +339,9 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 /*
  * Run the instruction an exit interrupted, within KVM_RUN's entry, before
  * any event is delivered (complete_userspace_io comes before
- * kvm_check_and_inject_events()).  Return: 0 when it is done, 1 when it made an exit for userspace, a
- * negative errno (-EINTR: a signal ended the wait for a page; the byte
- * stays for the run loop's next try).
+ * kvm_check_and_inject_events()).  Return: 0 when it is done, 1 when it
+ * made an exit for userspace, a negative errno (-EINTR: a signal ended
+ * the wait for a page; the byte stays for the run loop's next try).
  */
 static int kvmc_finish_instruction(struct kvmc_vcpu *vcpu)
 {
