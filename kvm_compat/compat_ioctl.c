@@ -198,6 +198,30 @@ static long kvmc_compat_vcpu_set_sigmask(struct kvmc_vcpu *vcpu,
 }
 
 /**
+ * kvmc_compat_translated_ioctls() - the ioctls this file translates
+ * @ioctls: where to put their numbers, as a compat caller issues them
+ * @max: room in @ioctls
+ *
+ * For KVMC_GET_COMPAT_CAPS: the commands kvmc_vm_compat_ioctl() and
+ * kvmc_vcpu_compat_ioctl() have their own case for, then the
+ * architecture's.
+ *
+ * Return: how many it put (at most @max).
+ */
+unsigned int kvmc_compat_translated_ioctls(u64 *ioctls, unsigned int max)
+{
+	static const u32 translated[] = {
+		KVM_SET_USER_MEMORY_REGION, KVM_GET_DIRTY_LOG,
+		KVM_CLEAR_DIRTY_LOG, KVM_SET_SIGNAL_MASK,
+	};
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(translated) && n < max; i++)
+		ioctls[n++] = translated[i];
+	return n + kvmc_arch_compat_translated_ioctls(ioctls + n, max - n);
+}
+
+/**
  * kvmc_dev_compat_ioctl() - compat ioctls on the system fd
  * @filp: the /dev/kvm_compat file
  * @cmd: the ioctl command

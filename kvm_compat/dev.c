@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/module.h>
+#include <linux/kvm_compat.h>
 
 #include <kvm_compat/kvmc.h>
 
@@ -55,9 +56,10 @@ long kvmc_check_extension(unsigned long cap)
  * kvmc_dev_ioctl() - ioctls on the system fd
  * @filp: the /dev/kvm_compat file
  * @cmd: KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION,
- *	 KVM_GET_VCPU_MMAP_SIZE, or an architecture system ioctl
- * @arg: the command's scalar argument, or a pointer for an architecture
- *	 ioctl
+ *	 KVM_GET_VCPU_MMAP_SIZE, kvm_compat's own KVMC_GET_COMPAT_CAPS, or an
+ *	 architecture system ioctl
+ * @arg: the command's scalar argument, or a pointer (KVMC_GET_COMPAT_CAPS,
+ *	 an architecture ioctl)
  *
  * Return: the command's result, -EINVAL for a non-zero @arg where KVM
  * requires zero and for unknown commands (x86's kvm_arch_dev_ioctl()).
@@ -72,11 +74,13 @@ long kvmc_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	case KVM_CREATE_VM:
 		return kvmc_create_vm(arg);
 	case KVM_CHECK_EXTENSION:
-		return kvmc_check_extension(arg);
+		return kvmc_vm_check_extension(NULL, arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		if (arg)
 			return -EINVAL;
 		return KVMC_VCPU_MMAP_PAGES * PAGE_SIZE;
+	case KVMC_GET_COMPAT_CAPS:
+		return kvmc_dev_ioctl_compat_caps((void __user *)arg);
 	default:
 		return kvmc_arch_dev_ioctl(cmd, (void __user *)arg);
 	}

@@ -10,6 +10,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
 #include <linux/kvm.h>
+#include <linux/kvm_compat.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -90,6 +91,8 @@ static long kvmc_vm_ioctl_enable_cap(struct kvmc_vm *vm, void __user *argp)
 	if (copy_from_user(&cap, argp, sizeof(cap)))
 		return -EFAULT;
 
+	if (cap.cap == KVMC_CAP_GUEST_REV)
+		return kvmc_vm_enable_guest_rev(vm, &cap);
 	if (cap.cap != KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2)
 		return kvmc_arch_vm_enable_cap(vm, &cap);
 
@@ -130,7 +133,7 @@ long kvmc_vm_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 	case KVM_SET_USER_MEMORY_REGION:
 		return kvmc_vm_ioctl_set_memory_region(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
-		return kvmc_check_extension(arg);
+		return kvmc_vm_check_extension(vm, arg);
 	case KVM_GET_DIRTY_LOG:
 		return kvmc_vm_ioctl_get_dirty_log(vm, (void __user *)arg);
 	case KVM_CLEAR_DIRTY_LOG:

@@ -163,7 +163,6 @@ void kvmc_arch_vcpu_reset(struct kvmc_vcpu *vcpu)
 	a->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE;
 	if (vcpu->vcpu_id == 0)
 		a->apic_base |= MSR_IA32_APICBASE_BSP;
-	a->pending_irq = -1;
 	kvmc_x86_cpuid_reset(a);
 }
 
@@ -282,8 +281,8 @@ static void kvmc_get_sregs(const struct kvmc_vcpu_arch *a,
 	sregs->cr8 = a->cr8;
 	sregs->efer = a->efer;
 	sregs->apic_base = a->apic_base;
-	if (a->pending_irq >= 0)
-		__set_bit(a->pending_irq,
+	if (a->events.irq_injected && !a->events.irq_soft)
+		__set_bit(a->events.irq_nr,
 			  (unsigned long *)sregs->interrupt_bitmap);
 }
 
@@ -348,11 +347,17 @@ static int kvmc_set_sregs(struct kvmc_vcpu_arch *a,
 	if ((old_apic_base ^ a->apic_base) & MSR_IA32_APICBASE_ENABLE)
 		kvmc_x86_cpuid_update_runtime(a);
 
-	/* The lowest set bit of interrupt_bitmap is queued for injection. */
+	/*
+	 * The lowest set bit of interrupt_bitmap is queued for injection
+	 * (kvm_queue_interrupt(vcpu, vec, false)); none leaves it as it is.
+	 */
 	vec = find_first_bit((const unsigned long *)sregs->interrupt_bitmap,
 			     KVM_NR_INTERRUPTS);
-	if (vec < KVM_NR_INTERRUPTS)
-		a->pending_irq = vec;
+	if (vec < KVM_NR_INTERRUPTS) {
+		a->events.irq_injected = true;
+		a->events.irq_soft = false;
+		a->events.irq_nr = vec;
+	}
 	return 0;
 }
 
@@ -372,8 +377,11 @@ static long kvmc_ioctl_set_regs(struct kvmc_vcpu *vcpu, void __user *argp)
 
 	regs.rflags |= X86_EFLAGS_FIXED;
 	vcpu->arch.regs = regs;
-	/* __set_regs(): "vcpu->arch.exception.pending = false". */
-	vcpu->arch.gp_pending = false;
+	/*
+	 * __set_regs(): "vcpu->arch.exception.pending = false".  An
+	 * exception restored by KVM_SET_VCPU_EVENTS is "injected" and stays.
+	 */
+	vcpu->arch.events.exception.pending = false;
 	/* A byte kept for an MMIO read that a signal interrupted: abandoned. */
 	vcpu->arch.mmio_read_valid = false;
 	return 0;
@@ -414,6 +422,14 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 		return kvmc_ioctl_get_sregs(vcpu, argp);
 	case KVM_SET_SREGS:
 		return kvmc_ioctl_set_sregs(vcpu, argp);
+	case KVM_GET_VCPU_EVENTS:
+		return kvmc_x86_get_vcpu_events(vcpu, argp);
+	case KVM_SET_VCPU_EVENTS:
+		return kvmc_x86_set_vcpu_events(vcpu, argp);
+	case KVM_GET_MP_STATE:
+		return kvmc_x86_get_mp_state(vcpu, argp);
+	case KVM_SET_MP_STATE:
+		return kvmc_x86_set_mp_state(vcpu, argp);
 	case KVM_SET_CPUID2:
 		return kvmc_x86_set_cpuid2(vcpu, argp);
 	case KVM_GET_CPUID2:
@@ -506,6 +522,9 @@ int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap
 		/* Unlocked, as upstream (plain there); vCPUs READ_ONCE() it. */
 		WRITE_ONCE(vm->arch.user_space_msr_mask, cap->args[0]);
 		return 0;
+	case KVM_CAP_DISABLE_QUIRKS:
+	case KVMC_CAP_DISABLE_QUIRKS2:
+		return kvmc_x86_disable_quirks(vm, cap);
 	default:
 		return -EINVAL;
 	}
@@ -516,10 +535,15 @@ long kvmc_arch_check_extension(unsigned long cap)
 	switch (cap) {
 	case KVM_CAP_X86_USER_SPACE_MSR:
 	case KVM_CAP_X86_MSR_FILTER:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_DISABLE_QUIRKS:
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 	case KVM_CAP_EXT_CPUID:
 		return 1;
+	case KVMC_CAP_DISABLE_QUIRKS2:
+		return KVMC_X86_SUPPORTED_QUIRKS;
 	default:
 		return 0;
 	}

@@ -63,6 +63,14 @@ static long kvmc_compat_set_msr_filter(struct kvmc_vm *vm, void __user *argp)
 	return kvmc_x86_set_msr_filter(vm, &filter);
 }
 
+unsigned int kvmc_arch_compat_translated_ioctls(u64 *ioctls, unsigned int max)
+{
+	if (!max)
+		return 0;
+	ioctls[0] = KVMC_X86_SET_MSR_FILTER_COMPAT;
+	return 1;
+}
+
 long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
 			       unsigned long arg)
 {

@@ -71,6 +71,7 @@ u64 kvmc_x86_next_rip(const struct kvmc_insn *insn)
 void kvmc_x86_commit(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 {
 	vcpu->arch.regs = insn->regs;
+	kvmc_x86_insn_done(vcpu);
 }
 
 /*
@@ -181,7 +182,8 @@ int kvmc_x86_pio(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn, u16 port,
 		return kvmc_exit_pending(vcpu, insn, KVMC_X86_EXIT_PIO_IN);
 
 	memcpy(vcpu->pio_data, &rax, size);
-	if (port == KVMC_OUT_7E_PORT) {
+	if (port == KVMC_OUT_7E_PORT &&
+	    kvmc_x86_has_quirk(vcpu->vm, KVM_X86_QUIRK_OUT_7E_INC_RIP)) {
 		kvmc_x86_commit(vcpu, insn);
 		return KVMC_X86_EXIT;
 	}
@@ -292,14 +294,16 @@ static int kvmc_run_insn(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 	}
 }
 
-int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
+/*
+ * One step: with @events, first an exception, NMI or interrupt on its way
+ * (x86_events.c), else the instruction at rip.  Return as
+ * kvmc_arch_vcpu_step().
+ */
+static int kvmc_step(struct kvmc_vcpu *vcpu, bool events)
 {
 	struct kvmc_vcpu_arch *a = &vcpu->arch;
-	struct kvmc_fault gp = {
-		.vector = KVMC_GP_VECTOR, .has_error = true, .injected = true,
-	};
 	struct kvmc_insn insn;
-	int r;
+	int r = KVMC_X86_NO_EVENT;
 
 	lockdep_assert_held(&vcpu->mutex);
 	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&vcpu->vm->srcu),
@@ -311,12 +315,10 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 	     (a->regs.rflags & X86_EFLAGS_VM)))
 		return kvmc_x86_internal_error(vcpu, NULL);
 
-	if (a->gp_pending) {
-		r = kvmc_x86_deliver(vcpu, &gp);
-		/* Still pending if it could not be pushed yet. */
-		if (r != -EAGAIN && r != -EINTR)
-			a->gp_pending = false;
-	} else {
+	/* An event that could not be pushed yet stays on its way. */
+	if (events)
+		r = kvmc_x86_inject_events(vcpu);
+	if (r == KVMC_X86_NO_EVENT) {
 		kvmc_insn_init(vcpu, &insn);
 		r = kvmc_run_insn(vcpu, &insn);
 	}
@@ -329,18 +331,24 @@ int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
 	return r;
 }
 
+int kvmc_arch_vcpu_step(struct kvmc_vcpu *vcpu)
+{
+	return kvmc_step(vcpu, true);
+}
+
 /*
- * Run the instruction an exit interrupted, within KVM_RUN's entry.
- * Return: 0 when it is done, 1 when it made an exit for userspace, a
- * negative errno (-EINTR: a signal ended the wait for a page; the byte
- * stays for the run loop's next try).
+ * Run the instruction an exit interrupted, within KVM_RUN's entry, before
+ * any event is delivered (complete_userspace_io comes before
+ * kvm_check_and_inject_events()).  Return: 0 when it is done, 1 when it
+ * made an exit for userspace, a negative errno (-EINTR: a signal ended
+ * the wait for a page; the byte stays for the run loop's next try).
  */
 static int kvmc_finish_instruction(struct kvmc_vcpu *vcpu)
 {
 	int idx, r;
 
 	idx = srcu_read_lock(&vcpu->vm->srcu);
-	r = kvmc_arch_vcpu_step(vcpu);
+	r = kvmc_step(vcpu, false);
 	srcu_read_unlock(&vcpu->vm->srcu, idx);
 	if (r < 0)
 		return r;
@@ -376,10 +384,11 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 	case KVMC_X86_EXIT_WRMSR:
 		/* Queued, as kvm_inject_gp(): delivered before the next step. */
 		if (run->msr.error) {
-			a->gp_pending = true;
+			kvmc_x86_queue_exception(vcpu, KVMC_GP_VECTOR, true, 0);
 			return 0;
 		}
 		a->regs.rip = a->exit_next_rip;
+		kvmc_x86_insn_done(vcpu);
 		return 0;
 	default:
 		break;
@@ -399,6 +408,7 @@ static int kvmc_complete_exit(struct kvmc_vcpu *vcpu)
 		fallthrough;
 	case KVMC_X86_EXIT_PIO_OUT:
 		a->regs.rip = a->exit_next_rip;
+		kvmc_x86_insn_done(vcpu);
 		return 0;
 	case KVMC_X86_EXIT_MMIO_READ:
 		/*
@@ -447,5 +457,5 @@ void kvmc_arch_vcpu_leave(struct kvmc_vcpu *vcpu)
 	run->if_flag = if_flag;
 	run->cr8 = a->cr8;
 	run->apic_base = a->apic_base;
-	run->ready_for_interrupt_injection = if_flag && a->pending_irq < 0;
+	run->ready_for_interrupt_injection = kvmc_x86_ready_for_interrupt(vcpu);
 }

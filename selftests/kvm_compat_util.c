@@ -46,11 +46,72 @@ bool kvmc_is_upstream(void)
 	return strcmp(kvmc_dev, KVMC_UPSTREAM_DEV) == 0;
 }
 
-bool kvmc_compat_served(void)
+bool kvmc_compat_served_env(void)
 {
 	const char *v = getenv("KVMC_COMPAT");
 
 	return !v || strcmp(v, "n") != 0;
+}
+
+int kvmc_get_compat_caps(int sys, struct kvmc_compat_caps *caps)
+{
+	memset(caps, 0, sizeof(*caps));
+	caps->size = sizeof(*caps);
+	return kvmc_ioctl(sys, KVMC_GET_COMPAT_CAPS, (unsigned long)caps);
+}
+
+uint64_t kvmc_compat_abi_bit(void)
+{
+#if defined(__i386__)
+	return KVMC_COMPAT_ABI_IA32;
+#elif defined(__x86_64__) && defined(__ILP32__)
+	return KVMC_COMPAT_ABI_X32;
+#else
+	return 0;
+#endif
+}
+
+static int kvmc_served = -1;	/* -1: not asked yet */
+static const char *kvmc_served_source = "environment";
+
+/*
+ * The device's answer: a compat caller is served when its ABI is; for a
+ * 64-bit caller "compat callers are served" means translation is on.
+ */
+static int kvmc_compat_served_by_device(void)
+{
+	struct kvmc_compat_caps caps;
+	int sys = kvmc_open(), r;
+
+	if (sys < 0)
+		return sys;
+	r = kvmc_get_compat_caps(sys, &caps);
+	close(sys);
+	if (r < 0)
+		return r;
+	if (kvmc_is_compat_abi())
+		return caps.translate && (caps.compat_abis & kvmc_compat_abi_bit());
+	return caps.translate != 0;
+}
+
+bool kvmc_compat_served(void)
+{
+	if (kvmc_served < 0) {
+		kvmc_served = kvmc_compat_served_by_device();
+		if (kvmc_served >= 0) {
+			kvmc_served_source = "device";
+		} else {
+			kvmc_served = kvmc_compat_served_env();
+			kvmc_served_source = "environment";
+		}
+	}
+	return kvmc_served;
+}
+
+const char *kvmc_compat_served_source(void)
+{
+	kvmc_compat_served();
+	return kvmc_served_source;
 }
 
 bool kvmc_is_compat_abi(void)
@@ -318,11 +379,9 @@ int kvmc_enable_cap(int fd, uint32_t cap, uint64_t arg0)
 	return kvmc_ioctl(fd, KVM_ENABLE_CAP, (unsigned long)&c);
 }
 
-int kvmc_guest_create(struct kvmc_guest *g, int sys, size_t npages)
+int kvmc_guest_create_vm(struct kvmc_guest *g, int sys, size_t npages,
+			 uint32_t slot_flags)
 {
-	struct kvm_regs regs;
-	int r;
-
 	memset(g, 0, sizeof(*g));
 	g->sys = sys;
 	g->vcpu = -1;
@@ -333,13 +392,26 @@ int kvmc_guest_create(struct kvmc_guest *g, int sys, size_t npages)
 	g->mem = kvmc_map_pages(npages);
 	if (!g->mem)
 		return -ENOMEM;
-	r = kvmc_set_region(g->vm, 0, 0, 0, g->mem_size, KVMC_HVA(g->mem));
-	if (r < 0)
-		return r;
+	return kvmc_set_region(g->vm, 0, slot_flags, 0, g->mem_size,
+			       KVMC_HVA(g->mem));
+}
+
+int kvmc_guest_create(struct kvmc_guest *g, int sys, size_t npages)
+{
+	int r = kvmc_guest_create_vm(g, sys, npages, 0);
+
+	return r < 0 ? r : kvmc_guest_create_vcpu(g);
+}
+
+int kvmc_guest_create_vcpu(struct kvmc_guest *g)
+{
+	struct kvm_regs regs;
+	int r;
+
 	g->vcpu = kvmc_create_vcpu(g->vm, 0);
 	if (g->vcpu < 0)
 		return g->vcpu;
-	g->run = kvmc_map_run(sys, g->vcpu, &g->run_size);
+	g->run = kvmc_map_run(g->sys, g->vcpu, &g->run_size);
 	if (!g->run)
 		return -errno;
 	r = kvmc_set_real_seg(g->vcpu, KVMC_SEG_CS, 0);

@@ -3,9 +3,11 @@
  * Helpers shared by the kvm_compat selftests and the demo.
  *
  * Every binary takes the device under test as its first argument
- * (default /dev/kvm_compat); /dev/kvm is "upstream", the oracle. The
- * environment variable KVMC_COMPAT=y|n says whether that device serves
- * 32-bit (compat) callers; unset means y.
+ * (default /dev/kvm_compat); /dev/kvm is "upstream", the oracle. Whether
+ * that device serves 32-bit (compat) callers is asked of the device
+ * (KVMC_GET_COMPAT_CAPS); a device that cannot be asked (upstream's
+ * /dev/kvm, or one that refuses this process) leaves it to the
+ * environment variable KVMC_COMPAT=y|n, unset meaning y.
  *
  * Functions return a result >= 0 or -errno; they never print.
  */
@@ -16,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/kvm.h>
+#include <linux/kvm_compat.h>
 
 /* ARRAY_SIZE(), __printf() and __noreturn, for the tests and the rest. */
 #include "kselftest.h"
@@ -36,6 +39,17 @@ const char *kvmc_device(void);
 
 bool kvmc_is_upstream(void);
 bool kvmc_compat_served(void);
+/*
+ * How kvmc_compat_served() knew: "device" (KVMC_GET_COMPAT_CAPS) or
+ * "environment" (KVMC_COMPAT).
+ */
+const char *kvmc_compat_served_source(void);
+/* The environment's answer alone (KVMC_COMPAT; unset means y). */
+bool kvmc_compat_served_env(void);
+/* KVMC_GET_COMPAT_CAPS on the system fd @sys: 0 or -errno. */
+int kvmc_get_compat_caps(int sys, struct kvmc_compat_caps *caps);
+/* This process's KVMC_COMPAT_ABI_* bit (0 for x86_64). */
+uint64_t kvmc_compat_abi_bit(void);
 bool kvmc_is_compat_abi(void);
 const char *kvmc_abi_name(void);	/* "x86_64", "ia32" or "x32" */
 const char *kvmc_abi_suffix(void);	/* "64", "32" or "x32" */
@@ -97,6 +111,13 @@ struct kvmc_guest {
  * returns 0 or -errno; on failure @g holds what was created.
  */
 int kvmc_guest_create(struct kvmc_guest *g, int sys, size_t npages);
+/*
+ * The same in two steps, for what must come between: the VM with slot 0
+ * (@slot_flags, e.g. KVM_MEM_LOG_DIRTY_PAGES), then vCPU 0 set up as above.
+ */
+int kvmc_guest_create_vm(struct kvmc_guest *g, int sys, size_t npages,
+			 uint32_t slot_flags);
+int kvmc_guest_create_vcpu(struct kvmc_guest *g);
 void kvmc_guest_destroy(struct kvmc_guest *g);
 /* Copy @code to slot 0 at @gpa (CS base 0) and point RIP at it. */
 int kvmc_guest_load(struct kvmc_guest *g, uint64_t gpa, const void *code,

@@ -65,7 +65,9 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
  *
  * Reads what userspace may have left in struct kvm_run for the
  * architecture and completes an exit that userspace has now served (the
- * data of an IN, an MMIO read or a RDMSR goes into the registers).
+ * data of an IN, an MMIO read or a RDMSR goes into the registers), as
+ * upstream's complete_userspace_io callbacks do before KVM_RUN looks at
+ * immediate_exit.
  *
  * Return: 0 to go on; 1 when finishing the served exit made another
  * (KVM_RUN returns it, whatever immediate_exit says); a negative errno to
@@ -120,6 +122,18 @@ long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
  */
 long kvmc_arch_vm_compat_ioctl(struct kvmc_vm *vm, unsigned int cmd,
 			       unsigned long arg);
+
+/**
+ * kvmc_arch_compat_translated_ioctls() - the architecture's translated ioctls
+ * @ioctls: where to put their numbers, as a compat caller issues them
+ * @max: room in @ioctls
+ *
+ * For KVMC_GET_COMPAT_CAPS: the commands kvmc_arch_vm_compat_ioctl()
+ * translates.
+ *
+ * Return: how many it put.
+ */
+unsigned int kvmc_arch_compat_translated_ioctls(u64 *ioctls, unsigned int max);
 #endif
 
 /**
@@ -154,6 +168,14 @@ int kvmc_arch_prepare_memory_region(struct kvmc_vm *vm, u64 base_gfn,
  * Return: the capability's value, 0 if unsupported.
  */
 long kvmc_arch_check_extension(unsigned long cap);
+
+/**
+ * kvmc_arch_supported_quirks() - the architecture's quirks kvm_compat has
+ *
+ * Return: the mask KVM_CHECK_EXTENSION(KVM_CAP_DISABLE_QUIRKS2) reports
+ * (0 for an architecture without quirks).
+ */
+u64 kvmc_arch_supported_quirks(void);
 
 /**
  * kvmc_arch_vm_destroy() - free a VM's architecture state

@@ -51,17 +51,24 @@
  *	64-bit operands and addresses, protected mode, 32-bit, PAE and
  *	4-level paging with their page faults, long mode, exceptions through
  *	the IDT, and KVM_EXIT_SHUTDOWN on a triple fault
+ * @KVMC_GUEST_REV_EVENTS: the vCPU's events as upstream's: an interrupt
+ *	queued by KVM_SET_SREGS' interrupt_bitmap or KVM_SET_VCPU_EVENTS'
+ *	interrupt.injected is delivered to the guest by the next KVM_RUN
+ *	(before, it stayed queued, never delivered)
  * @KVMC_GUEST_REV_LATEST: what a new VM runs
  *
  * Whenever kvm_compat changes what a guest or its VMM can observe (the
  * instruction subset grows, an exit changes), the change gets a new
  * revision and is made only where kvmc_guest_rev() is at least that
  * revision, so that a VM saved under an older one keeps its behaviour.
+ * Userspace selects one with KVM_ENABLE_CAP(KVMC_CAP_GUEST_REV) (caps.c,
+ * Documentation/migration.rst).
  */
 enum kvmc_guest_rev {
 	KVMC_GUEST_REV_REAL_MODE = 1,
 	KVMC_GUEST_REV_PROTECTED_MODE = 2,
-	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_PROTECTED_MODE,
+	KVMC_GUEST_REV_EVENTS = 3,
+	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_EVENTS,
 };
 
 /**
@@ -116,8 +123,8 @@ struct kvmc_memslots {
  *		wait for the readers (synchronize_srcu_expedited()) before
  *		freeing the old one.
  * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
- *		of the x86 MSR filter and KVM_SET_IDENTITY_MAP_ADDR against
- *		vCPU creation
+ *		of the x86 MSR filter, of @guest_rev and of the x86 quirks,
+ *		and KVM_SET_IDENTITY_MAP_ADDR against vCPU creation
  * @slots_lock:	serialises the writers of @memslots (KVM_SET_USER_MEMORY_REGION)
  *		and the dirty-log ioctls; protects @manual_dirty_log_protect
  *		and the buffer half of each slot's dirty bitmap.  vCPUs never
@@ -132,7 +139,8 @@ struct kvmc_memslots {
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 options
  * @guest_rev:	the revision of the guest's observable behaviour this VM runs
  *		(enum kvmc_guest_rev), KVMC_GUEST_REV_LATEST unless userspace
- *		selected an older one
+ *		selected an older one (KVMC_CAP_GUEST_REV, under @lock and
+ *		before any vCPU exists)
  * @arch:	architecture state (x86: MSR filter)
  */
 struct kvmc_vm {
@@ -155,6 +163,11 @@ static inline u32 kvmc_guest_rev(const struct kvmc_vm *vm)
 {
 	return READ_ONCE(vm->guest_rev);
 }
+
+/* caps.c: kvm_compat's own capabilities and its caps query */
+long kvmc_vm_check_extension(struct kvmc_vm *vm, unsigned long cap);
+int kvmc_vm_enable_guest_rev(struct kvmc_vm *vm, const struct kvm_enable_cap *cap);
+long kvmc_dev_ioctl_compat_caps(void __user *argp);
 
 /**
  * struct kvmc_vcpu - what a vCPU fd refers to
@@ -237,6 +250,7 @@ long kvmc_vm_compat_ioctl(struct file *filp, unsigned int cmd,
 			  unsigned long arg);
 long kvmc_vcpu_compat_ioctl(struct file *filp, unsigned int cmd,
 			    unsigned long arg);
+unsigned int kvmc_compat_translated_ioctls(u64 *ioctls, unsigned int max);
 #define KVMC_COMPAT(c)	.compat_ioctl	= (c)
 #else
 long kvmc_no_compat_ioctl(struct file *filp, unsigned int cmd,

@@ -68,6 +68,23 @@ static_assert(KVMC_EMULATION_FLAG_INSTRUCTION_BYTES ==
 #endif
 
 /*
+ * KVM_CAP_DISABLE_QUIRKS2 ("KVM: x86: Introduce KVM_CAP_DISABLE_QUIRKS2")
+ * and KVM_VCPUEVENT_VALID_TRIPLE_FAULT ("KVM: x86: Add support for triple
+ * fault event injection") came after 5.10 (6.1 has both): 5.10's headers
+ * have neither number, and kvm_compat answers for both on every kernel
+ * (the first supported, the second refused as upstream refuses it
+ * without KVM_CAP_X86_TRIPLE_FAULT_EVENT).
+ */
+#define KVMC_CAP_DISABLE_QUIRKS2		213
+#define KVMC_VCPUEVENT_VALID_TRIPLE_FAULT	0x00000020
+#ifdef KVM_CAP_DISABLE_QUIRKS2
+static_assert(KVMC_CAP_DISABLE_QUIRKS2 == KVM_CAP_DISABLE_QUIRKS2);
+#endif
+#ifdef KVM_VCPUEVENT_VALID_TRIPLE_FAULT
+static_assert(KVMC_VCPUEVENT_VALID_TRIPLE_FAULT == KVM_VCPUEVENT_VALID_TRIPLE_FAULT);
+#endif
+
+/*
  * Waiting for a guest page that a signal can interrupt: FOLL_INTERRUPTIBLE
  * came with "mm/gup: Add FOLL_INTERRUPTIBLE" (6.2), a #define until 6.4,
  * an enum constant since; kvm_compat/Kbuild finds it in the headers.

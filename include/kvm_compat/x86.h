@@ -61,6 +61,52 @@ struct kvmc_dtable {
 };
 
 /**
+ * struct kvmc_x86_exception - an exception on its way to the guest
+ * @pending:	queued by kvm_compat (an MSR exit that userspace answered
+ *		with an error, as kvm_inject_gp()); KVM_SET_REGS drops it, as
+ *		__set_regs() clears exception.pending
+ * @injected:	restored by KVM_SET_VCPU_EVENTS, which cannot say "pending"
+ *		without KVM_CAP_EXCEPTION_PAYLOAD; KVM_SET_REGS keeps it
+ * @vector:	the vector; KVM_GET_VCPU_EVENTS reports the last one even
+ *		once it is delivered, as upstream
+ * @has_error_code: it has an error code (dropped when it is delivered in
+ *		real mode, as kvm_inject_exception() drops it)
+ * @error_code:	the error code
+ */
+struct kvmc_x86_exception {
+	bool pending;
+	bool injected;
+	u8 vector;
+	bool has_error_code;
+	u32 error_code;
+};
+
+/**
+ * struct kvmc_x86_events - what KVM_{GET,SET}_VCPU_EVENTS save and restore
+ * @exception:	the exception being delivered, if any
+ * @irq_injected: an external interrupt being delivered (KVM_SET_SREGS'
+ *		interrupt_bitmap, KVM_SET_VCPU_EVENTS' interrupt.injected)
+ * @irq_soft:	it is a software interrupt (INTn)
+ * @irq_nr:	its vector; the last one once delivered
+ * @nmi_injected: an NMI being delivered
+ * @nmi_pending: NMIs waiting; kvmc_x86_process_nmi() caps them at 2, or 1
+ *		while NMIs are masked or one is injected (process_nmi())
+ * @nmi_masked:	NMIs blocked: one was delivered and no IRET has run
+ * @shadow:	the interrupt shadow (STI, MOV SS): the next instruction
+ *		runs before an NMI or interrupt is taken
+ */
+struct kvmc_x86_events {
+	struct kvmc_x86_exception exception;
+	bool irq_injected;
+	bool irq_soft;
+	u8 irq_nr;
+	bool nmi_injected;
+	unsigned int nmi_pending;
+	bool nmi_masked;
+	bool shadow;
+};
+
+/**
  * struct kvmc_vcpu_arch - x86 register state of a vCPU
  * @regs:	general purpose registers, rip and rflags
  * @seg:	segment registers, TR and LDTR
@@ -74,10 +120,8 @@ struct kvmc_dtable {
  * @cr8:	CR8 (TPR; there is no in-kernel local APIC)
  * @efer:	EFER
  * @apic_base:	IA32_APIC_BASE
- * @pending_irq: vector queued through kvm_sregs.interrupt_bitmap, or -1
- * @gp_pending:	a #GP to deliver before the next instruction (userspace
- *		answered an MSR exit with an error); KVM_SET_REGS drops it,
- *		as __set_regs() drops a pending exception
+ * @events:	exceptions, interrupts and NMIs on their way to the guest,
+ *		and the interrupt shadow (x86_events.c)
  * @exit:	the exit userspace is serving, completed by the next KVM_RUN
  * @exit_rip:	rip of the instruction that made @exit
  * @exit_linear_rip: the linear rip of @exit_rip, what kvm_is_linear_rip()
@@ -112,8 +156,7 @@ struct kvmc_vcpu_arch {
 	u64 cr8;
 	u64 efer;
 	u64 apic_base;
-	int pending_irq;
-	bool gp_pending;
+	struct kvmc_x86_events events;
 	enum kvmc_x86_exit exit;
 	u64 exit_rip;
 	u64 exit_linear_rip;
@@ -167,11 +210,18 @@ struct kvmc_msr_filter {
  *		say so to the compiler and to KCSAN)
  * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none; replaced
  *		under the VM's lock, read under the VM's srcu
+ * @disabled_quirks: KVM_X86_QUIRK_* disabled by KVM_CAP_DISABLE_QUIRKS or
+ *		KVM_CAP_DISABLE_QUIRKS2; only ever gains bits, written under
+ *		the VM's lock with WRITE_ONCE(), read with READ_ONCE(), as
+ *		upstream (x86_quirks.c)
  */
 struct kvmc_vm_arch {
 	u64 user_space_msr_mask;
 	struct kvmc_msr_filter __rcu *msr_filter;
+	u64 disabled_quirks;
 };
+
+struct kvmc_vcpu;
 
 int kvmc_x86_set_msr_filter(struct kvmc_vm *vm, const struct kvm_msr_filter *filter);
 void kvmc_x86_vcpu_init_event(struct kvmc_vcpu *vcpu);
@@ -189,5 +239,22 @@ u32 kvmc_x86_cpuid_1_eax(const struct kvmc_vcpu_arch *a);
 void kvmc_x86_free_cpuid(struct kvmc_vcpu_arch *a);
 bool kvmc_x86_msr_allowed(struct kvmc_vm *vm, u32 index, u32 type);
 void kvmc_x86_free_msr_filter(struct kvmc_msr_filter *filter);
+
+/* x86_events.c: KVM_{GET,SET}_VCPU_EVENTS, KVM_{GET,SET}_MP_STATE, delivery */
+#define KVMC_X86_NO_EVENT	2
+void kvmc_x86_queue_exception(struct kvmc_vcpu *vcpu, u8 vector, bool has_error_code,
+			      u32 error_code);
+int kvmc_x86_inject_events(struct kvmc_vcpu *vcpu);
+void kvmc_x86_insn_done(struct kvmc_vcpu *vcpu);
+bool kvmc_x86_ready_for_interrupt(struct kvmc_vcpu *vcpu);
+long kvmc_x86_get_vcpu_events(struct kvmc_vcpu *vcpu, void __user *argp);
+long kvmc_x86_set_vcpu_events(struct kvmc_vcpu *vcpu, void __user *argp);
+long kvmc_x86_get_mp_state(struct kvmc_vcpu *vcpu, void __user *argp);
+long kvmc_x86_set_mp_state(struct kvmc_vcpu *vcpu, void __user *argp);
+
+/* x86_quirks.c: KVM_CAP_DISABLE_QUIRKS, KVM_CAP_DISABLE_QUIRKS2 */
+#define KVMC_X86_SUPPORTED_QUIRKS	KVM_X86_QUIRK_OUT_7E_INC_RIP
+int kvmc_x86_disable_quirks(struct kvmc_vm *vm, const struct kvm_enable_cap *cap);
+bool kvmc_x86_has_quirk(struct kvmc_vm *vm, u64 quirk);
 
 #endif /* _KVM_COMPAT_X86_H */
