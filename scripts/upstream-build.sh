@@ -72,6 +72,27 @@ for f in "$@"; do
 	mkdir -p "$(dirname "$bdir/overlay/$o")"
 	cp -a "$tree/$f" "$bdir/overlay/$o"
 done
+# KVM's own kernel headers, where the tree is another release of the
+# series than the headers (linux-source-6.12 is 6.12.118 when the pinned
+# kernel is 6.12.117): the tree's, so that its KVM compiles. They change
+# KVM's internal structures only, which kvm.ko and kvm-amd.ko share
+# with no other module; said in the log, and only sound for a build
+# that is not loaded (make upstream-check boots the newest series, whose
+# tree and headers are the same release: nothing is copied there).
+common=$root/usr/src/linux-headers-${kver%-*}-common
+for f in $(cd "$tree" && ls arch/x86/include/asm/kvm*.h include/linux/kvm*.h \
+	include/kvm/*.h 2>/dev/null); do
+	[ -f "$common/$f" ] || continue
+	cmp -s "$tree/$f" "$common/$f" && continue
+	case $f in
+	include/*) o=include/${f#include/} ;;
+	*) o=arch/${f#arch/x86/include/} ;;
+	esac
+	[ -f "$bdir/overlay/$o" ] && continue
+	mkdir -p "$(dirname "$bdir/overlay/$o")"
+	cp -a "$tree/$f" "$bdir/overlay/$o"
+	echo "### skew: $f of the tree differs from linux-headers-${kver%-*}: the tree's used" >>"$bdir.log"
+done
 for d in arch-uapi arch uapi include; do
 	[ -d "$bdir/overlay/$d" ] && inc="-I$bdir/overlay/$d $inc"
 done
