@@ -2,8 +2,10 @@
 /*
  * kvm_compat: the system fd, what open("/dev/kvm_compat") returns.
  *
- * Mirrors kvm_dev_ioctl() in virt/kvm/kvm_main.c: every argument here is a
- * scalar, so the compat handler passes it through unchanged.
+ * Mirrors kvm_dev_ioctl() in virt/kvm/kvm_main.c: the generic commands
+ * take a scalar, the architecture's (x86: KVM_GET_SUPPORTED_CPUID) a
+ * structure that is the same on every ABI, so the compat handler passes
+ * everything through (a pointer through compat_ptr()).
  */
 
 #include <linux/fs.h>
@@ -52,9 +54,10 @@ long kvmc_check_extension(unsigned long cap)
 /**
  * kvmc_dev_ioctl() - ioctls on the system fd
  * @filp: the /dev/kvm_compat file
- * @cmd: KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION or
- *	 KVM_GET_VCPU_MMAP_SIZE
- * @arg: the command's scalar argument
+ * @cmd: KVM_GET_API_VERSION, KVM_CREATE_VM, KVM_CHECK_EXTENSION,
+ *	 KVM_GET_VCPU_MMAP_SIZE, or an architecture system ioctl
+ * @arg: the command's scalar argument, or a pointer for an architecture
+ *	 ioctl
  *
  * Return: the command's result, -EINVAL for a non-zero @arg where KVM
  * requires zero and for unknown commands (x86's kvm_arch_dev_ioctl()).
@@ -75,7 +78,7 @@ long kvmc_dev_ioctl(struct file *filp, unsigned int cmd, unsigned long arg)
 			return -EINVAL;
 		return KVMC_VCPU_MMAP_PAGES * PAGE_SIZE;
 	default:
-		return -EINVAL;
+		return kvmc_arch_dev_ioctl(cmd, (void __user *)arg);
 	}
 }
 

@@ -37,9 +37,16 @@ static int __init kvmc_init(void)
 {
 	int r;
 
-	/* Read and write bits only: no execute, setuid or sticky bits. */
-	if (dev_mode & ~0666)
+	/*
+	 * Read and write bits only: no execute, setuid or sticky bits.  Not
+	 * 0 either: misc_devnode() ignores a zero mode, which would give
+	 * 0600 without saying so.
+	 */
+	if (!dev_mode || (dev_mode & ~0666)) {
+		pr_err("kvm_compat: dev_mode=%#o: want read/write bits only, e.g. 0600 or 0666\n",
+		       dev_mode);
 		return -EINVAL;
+	}
 	kvmc_misc.mode = dev_mode;
 	kvmc_arch_init();
 

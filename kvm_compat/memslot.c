@@ -18,6 +18,13 @@
  * one (synchronize_srcu_expedited(), as kvm_swap_active_memslots()) and
  * only then frees it.  When KVM_SET_USER_MEMORY_REGION returns, no vCPU
  * sees the old layout.
+ *
+ * Lookups walk the used slots (kvmc_gfn_to_memslot() and
+ * kvmc_id_to_memslot() are O(n)); upstream keeps a gfn-sorted rbtree and
+ * an id hash, for VMMs with hundreds of slots.  The small VMMs and tests
+ * this module serves use a few, where a walk is simplest; a VM that
+ * fills KVMC_USER_MEM_SLOTS pays O(n) per guest access (a divergence in
+ * cost, not in behaviour).
  */
 
 #include <linux/kvm.h>
@@ -188,9 +195,10 @@ static void kvmc_memslots_publish(struct kvmc_vm *vm, unsigned int as,
 				  struct kvmc_memslot *gone,
 				  const struct kvmc_memslot *replacement)
 {
-	struct kvmc_memslots *old = kvmc_memslots(vm, as);
+	struct kvmc_memslots *old;
 
-	rcu_assign_pointer(vm->memslots[as], new);
+	old = rcu_replace_pointer(vm->memslots[as], new,
+				  lockdep_is_held(&vm->slots_lock));
 	synchronize_srcu_expedited(&vm->srcu);
 	kvfree(old);
 	if (gone) {
@@ -254,6 +262,7 @@ static int __kvmc_set_memory_region(struct kvmc_vm *vm,
 	struct kvmc_memslot *old, *new;
 	int r;
 
+	lockdep_assert_held(&vm->slots_lock);
 	old = kvmc_find_id(slots, id);
 
 	if (!npages) {
@@ -276,25 +285,36 @@ static int __kvmc_set_memory_region(struct kvmc_vm *vm,
 			return 0;	/* Nothing to change. */
 	}
 
-	/* A create or a move must not overlap; then the arch's own limits. */
-	if (!old || base_gfn != old->base_gfn) {
-		if (kvmc_overlaps(slots, id, base_gfn, npages))
-			return -EEXIST;
-		r = kvmc_arch_prepare_memory_region(vm, base_gfn, npages);
-		if (r)
-			return r;
-	}
+	/* A create or a move must not overlap another slot. */
+	if ((!old || base_gfn != old->base_gfn) &&
+	    kvmc_overlaps(slots, id, base_gfn, npages))
+		return -EEXIST;
 
+	/*
+	 * The slot and its dirty bitmap, then the architecture's own limits,
+	 * as kvm_set_memslot() allocates before kvm_prepare_memory_region()
+	 * calls kvm_arch_prepare_memory_region(): under memory pressure a
+	 * range the arch refuses gets -ENOMEM, as upstream.
+	 */
 	new = kvmc_new_memslot(vm, old, mem);
 	if (IS_ERR(new))
 		return PTR_ERR(new);
+	if (!old || base_gfn != old->base_gfn) {
+		r = kvmc_arch_prepare_memory_region(vm, base_gfn, npages);
+		if (r)
+			goto free_new;
+	}
 	new_slots = kvmc_memslots_edit(slots, old, new);
 	if (IS_ERR(new_slots)) {
-		kvmc_free_new_memslot(new, old);
-		return PTR_ERR(new_slots);
+		r = PTR_ERR(new_slots);
+		goto free_new;
 	}
 	kvmc_memslots_publish(vm, as, new_slots, old, new);
 	return 0;
+
+free_new:
+	kvmc_free_new_memslot(new, old);
+	return r;
 }
 
 /**

@@ -110,8 +110,13 @@ int kvmc_vcpu_run(struct kvmc_vcpu *vcpu)
 	kvmc_sigset_activate(vcpu);
 	vcpu->run->flags = 0;
 
+	/* The served exit is finished first, then immediate_exit is read. */
 	r = kvmc_arch_vcpu_enter(vcpu);
-	if (!r && kvmc_immediate_exit(vcpu->run))
+	if (r > 0)
+		r = 0;
+	else if (r == -EINTR)
+		vcpu->run->exit_reason = KVM_EXIT_INTR;
+	else if (!r && kvmc_immediate_exit(vcpu->run))
 		r = -EINTR;
 	else if (!r)
 		r = kvmc_vcpu_run_loop(vcpu);

@@ -167,6 +167,7 @@ free_vcpu:
 
 void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu)
 {
+	kvmc_arch_vcpu_destroy(vcpu);
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);
@@ -177,14 +178,15 @@ void kvmc_vcpu_destroy(struct kvmc_vcpu *vcpu)
  * @vm: the VM
  * @id: the new vCPU's id (a scalar, never a pointer)
  *
- * In kvm_vm_ioctl_create_vcpu()'s order: the id, then under the VM's lock
- * the vCPU limit, counting this vCPU in; then the allocations; then under
- * the lock again the id's uniqueness.  So a full VM answers -EINVAL
- * whatever the memory, and a duplicate id may get -ENOMEM.
+ * In the order of 7.3's kvm_vm_ioctl_create_vcpu(), all under the VM's
+ * lock: the id, the vCPU limit, the id's uniqueness, and only then the
+ * allocations.  So a full VM answers -EINVAL and a duplicate id -EEXIST
+ * whatever the memory (Documentation/by-version.rst: before 7.3 upstream
+ * found the duplicate after allocating).
  *
  * Return: a new vCPU fd; -EINVAL if @id is at least KVM_CAP_MAX_VCPU_ID or
- * the VM already has KVM_CAP_MAX_VCPUS vCPUs; -ENOMEM; -EEXIST if @id is
- * taken; another negative errno when the fd cannot be made.
+ * the VM already has KVM_CAP_MAX_VCPUS vCPUs; -EEXIST if @id is taken;
+ * -ENOMEM; another negative errno when the fd cannot be made.
  */
 int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 {
@@ -196,25 +198,22 @@ int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 		return -EINVAL;
 
 	mutex_lock(&vm->lock);
-	if (vm->created_vcpus >= KVMC_MAX_VCPUS) {
-		mutex_unlock(&vm->lock);
-		return -EINVAL;
-	}
-	vm->created_vcpus++;
-	mutex_unlock(&vm->lock);
+	r = -EINVAL;
+	if (vm->created_vcpus >= KVMC_MAX_VCPUS)
+		goto unlock;
+	r = -EEXIST;
+	if (xa_load(&vm->vcpus, id))
+		goto unlock;
 
+	r = -ENOMEM;
 	vcpu = kvmc_vcpu_alloc(vm, id);
-	if (!vcpu) {
-		r = -ENOMEM;
-		goto uncount;
-	}
+	if (!vcpu)
+		goto unlock;
 
-	mutex_lock(&vm->lock);
 	r = xa_insert(&vm->vcpus, id, vcpu, GFP_KERNEL_ACCOUNT);
-	if (r == -EBUSY)
-		r = -EEXIST;
 	if (r)
-		goto unlock_destroy_vcpu;
+		goto destroy_vcpu;
+	vm->created_vcpus++;
 
 	/* The vCPU fd's reference; its release drops it. */
 	kvmc_vm_get(vm);
@@ -227,13 +226,11 @@ int kvmc_vm_create_vcpu(struct kvmc_vm *vm, unsigned long id)
 
 put_vm_erase_vcpu:
 	kvmc_vm_put(vm);
-	xa_erase(&vm->vcpus, id);
-unlock_destroy_vcpu:
-	mutex_unlock(&vm->lock);
-	kvmc_vcpu_destroy(vcpu);
-uncount:
-	mutex_lock(&vm->lock);
 	vm->created_vcpus--;
+	xa_erase(&vm->vcpus, id);
+destroy_vcpu:
+	kvmc_vcpu_destroy(vcpu);
+unlock:
 	mutex_unlock(&vm->lock);
 	return r;
 }

@@ -3,9 +3,10 @@
  * kvm_compat: x86 vCPU state, KVM_{GET,SET}_{REGS,SREGS}.
  *
  * Reset values and validity checks follow arch/x86/kvm (kvm_vcpu_reset(),
- * kvm_is_valid_sregs(), kvm_apic_set_base()) for a vCPU that has had no
- * KVM_SET_CPUID2, and the SVM descriptor-cache rules of svm_set_segment()
- * and svm_get_segment(): the test guest's /dev/kvm is kvm-amd.
+ * kvm_is_valid_sregs(), kvm_apic_set_base()) with the guest CPUID of
+ * KVM_SET_CPUID2 (x86_cpuid.c; none at first), and the SVM descriptor-cache
+ * rules of svm_set_segment() and svm_get_segment(): the test guest's
+ * /dev/kvm is kvm-amd.  Also the x86 ioctls of the system and VM fds.
  *
  * Neither structure needs compat translation: struct kvm_regs is 18 __u64
  * and every __u64 of struct kvm_sregs sits at a multiple of 8, so the ia32
@@ -86,16 +87,15 @@ static_assert(offsetof(struct kvm_sregs, interrupt_bitmap) ==
 #define KVMC_SEG_TYPE_BUSY_TSS16 0x3
 
 /*
- * Without guest CPUID (no KVM_SET_CPUID2), the CR4 bits KVM accepts are
- * those that need no CPUID feature, EFER accepts only SCE, and the guest
- * MAXPHYADDR is 36.
+ * The CR4 bits KVM accepts whatever the guest CPUID says; those that need
+ * a CPUID feature (OSXSAVE, SMEP, FSGSBASE, ...) are never accepted, as
+ * kvm_compat supports none of them.  EFER and the guest MAXPHYADDR follow
+ * the guest CPUID (x86_cpuid.c).
  */
 #define KVMC_CR4_VALID	(X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | \
 			 X86_CR4_DE | X86_CR4_PSE | X86_CR4_PAE | \
 			 X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | \
 			 X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
-#define KVMC_EFER_VALID		EFER_SCE
-#define KVMC_MAXPHYADDR		36
 #define KVMC_CR8_VALID		0xfUL
 
 /*
@@ -103,7 +103,7 @@ static_assert(offsetof(struct kvm_sregs, interrupt_bitmap) ==
  * (arch/x86/kvm/mmu/spte.c): from CPUID, since boot_cpu_data.x86_phys_bits
  * is reduced by the key bits of SME and MKTME.
  */
-static u8 kvmc_host_maxphyaddr __ro_after_init;
+u8 kvmc_host_maxphyaddr __ro_after_init;
 
 void kvmc_arch_init(void)
 {
@@ -111,6 +111,7 @@ void kvmc_arch_init(void)
 		kvmc_host_maxphyaddr = cpuid_eax(0x80000008) & 0xff;
 	else
 		kvmc_host_maxphyaddr = boot_cpu_data.x86_phys_bits;
+	kvmc_x86_cpuid_init(kvmc_host_maxphyaddr);
 }
 
 /*
@@ -163,6 +164,36 @@ void kvmc_arch_vcpu_reset(struct kvmc_vcpu *vcpu)
 	if (vcpu->vcpu_id == 0)
 		a->apic_base |= MSR_IA32_APICBASE_BSP;
 	a->pending_irq = -1;
+	kvmc_x86_cpuid_reset(a);
+}
+
+/**
+ * kvmc_x86_vcpu_init_event() - INIT the vCPU, as kvm-amd does on shutdown
+ * @vcpu: the vCPU, its mutex held
+ *
+ * kvm_vcpu_reset(vcpu, true), which kvm-amd's shutdown_interception()
+ * calls after a triple fault: the RESET state, except that the guest
+ * CPUID, IA32_APIC_BASE, CR8 and CR0's CD and NW stay, and RDX is
+ * CPUID.1:EAX of the guest CPUID.
+ */
+void kvmc_x86_vcpu_init_event(struct kvmc_vcpu *vcpu)
+{
+	struct kvmc_vcpu_arch *a = &vcpu->arch, keep = *a;
+
+	kvmc_arch_vcpu_reset(vcpu);
+	a->cpuid_entries = keep.cpuid_entries;
+	a->cpuid_nent = keep.cpuid_nent;
+	kvmc_x86_cpuid_reset(a);
+	a->has_run = keep.has_run;
+	a->apic_base = keep.apic_base;
+	a->cr8 = keep.cr8;
+	a->cr0 = X86_CR0_ET | (keep.cr0 & (X86_CR0_CD | X86_CR0_NW));
+	a->regs.rdx = kvmc_x86_cpuid_1_eax(a);
+}
+
+void kvmc_arch_vcpu_destroy(struct kvmc_vcpu *vcpu)
+{
+	kvmc_x86_free_cpuid(&vcpu->arch);
 }
 
 /* As svm_set_segment(): what the descriptor cache can hold. */
@@ -256,14 +287,17 @@ static void kvmc_get_sregs(const struct kvmc_vcpu_arch *a,
 			  (unsigned long *)sregs->interrupt_bitmap);
 }
 
-static bool kvmc_sregs_are_valid(const struct kvm_sregs *sregs)
+/* As kvm_is_valid_sregs() and kvm_apic_set_base(), with the guest CPUID. */
+static bool kvmc_sregs_are_valid(const struct kvmc_vcpu_arch *a,
+				 const struct kvm_sregs *sregs)
 {
-	u64 apic_rsvd = GENMASK_ULL(63, KVMC_MAXPHYADDR) | 0x2ff |
-			X2APIC_ENABLE;
+	u64 gpa_rsvd = GENMASK_ULL(63, a->maxphyaddr);
+	u64 apic_rsvd = gpa_rsvd | 0x2ff | (a->x2apic ? 0 : X2APIC_ENABLE);
 
 	if ((sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG)) {
-		/* Long mode: needs CR4.PAE and EFER.LMA. */
-		if (!(sregs->cr4 & X86_CR4_PAE) || !(sregs->efer & EFER_LMA))
+		/* Long mode: needs CR4.PAE, EFER.LMA and a legal CR3. */
+		if (!(sregs->cr4 & X86_CR4_PAE) || !(sregs->efer & EFER_LMA) ||
+		    (sregs->cr3 & gpa_rsvd))
 			return false;
 	} else if ((sregs->efer & EFER_LMA) || sregs->cs.l) {
 		return false;
@@ -275,7 +309,11 @@ static bool kvmc_sregs_are_valid(const struct kvm_sregs *sregs)
 	    ((sregs->cr0 & X86_CR0_NW) && !(sregs->cr0 & X86_CR0_CD)) ||
 	    ((sregs->cr0 & X86_CR0_PG) && !(sregs->cr0 & X86_CR0_PE)))
 		return false;
-	if (sregs->efer & ~KVMC_EFER_VALID)
+	if (sregs->efer & ~a->efer_valid)
+		return false;
+	/* x2APIC mode without xAPIC enabled is LAPIC_MODE_INVALID. */
+	if ((sregs->apic_base & X2APIC_ENABLE) &&
+	    !(sregs->apic_base & MSR_IA32_APICBASE_ENABLE))
 		return false;
 	return !(sregs->apic_base & apic_rsvd);
 }
@@ -283,10 +321,11 @@ static bool kvmc_sregs_are_valid(const struct kvm_sregs *sregs)
 static int kvmc_set_sregs(struct kvmc_vcpu_arch *a,
 			  const struct kvm_sregs *sregs)
 {
+	u64 old_apic_base = a->apic_base;
 	unsigned long vec;
 	int i;
 
-	if (!kvmc_sregs_are_valid(sregs))
+	if (!kvmc_sregs_are_valid(a, sregs))
 		return -EINVAL;
 
 	for (i = 0; i < KVMC_NR_SREGS; i++)
@@ -305,6 +344,9 @@ static int kvmc_set_sregs(struct kvmc_vcpu_arch *a,
 		a->cr8 = sregs->cr8;
 	a->efer = sregs->efer;
 	a->apic_base = sregs->apic_base;
+	/* __kvm_apic_set_base(): CPUID.1:EDX.APIC follows the enable bit. */
+	if ((old_apic_base ^ a->apic_base) & MSR_IA32_APICBASE_ENABLE)
+		kvmc_x86_cpuid_update_runtime(a);
 
 	/* The lowest set bit of interrupt_bitmap is queued for injection. */
 	vec = find_first_bit((const unsigned long *)sregs->interrupt_bitmap,
@@ -332,6 +374,8 @@ static long kvmc_ioctl_set_regs(struct kvmc_vcpu *vcpu, void __user *argp)
 	vcpu->arch.regs = regs;
 	/* __set_regs(): "vcpu->arch.exception.pending = false". */
 	vcpu->arch.gp_pending = false;
+	/* A byte kept for an MMIO read that a signal interrupted: abandoned. */
+	vcpu->arch.mmio_read_valid = false;
 	return 0;
 }
 
@@ -352,6 +396,7 @@ static long kvmc_ioctl_set_sregs(struct kvmc_vcpu *vcpu, void __user *argp)
 	if (copy_from_user(&sregs, argp, sizeof(sregs)))
 		return -EFAULT;
 
+	vcpu->arch.mmio_read_valid = false;
 	return kvmc_set_sregs(&vcpu->arch, &sregs);
 }
 
@@ -369,9 +414,60 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 		return kvmc_ioctl_get_sregs(vcpu, argp);
 	case KVM_SET_SREGS:
 		return kvmc_ioctl_set_sregs(vcpu, argp);
+	case KVM_SET_CPUID2:
+		return kvmc_x86_set_cpuid2(vcpu, argp);
+	case KVM_GET_CPUID2:
+		return kvmc_x86_get_cpuid2(vcpu, argp);
 	default:
 		return -EINVAL;
 	}
+}
+
+long kvmc_arch_dev_ioctl(unsigned int cmd, void __user *argp)
+{
+	switch (cmd) {
+	case KVM_GET_SUPPORTED_CPUID:
+		return kvmc_x86_get_supported_cpuid(argp);
+	default:
+		return -EINVAL;
+	}
+}
+
+/*
+ * KVM_SET_TSS_ADDR, as kvm_vm_ioctl_set_tss_addr(): the three pages must
+ * end below 4 GiB.  kvm-amd has no use for them (set_tss_addr is
+ * KVM_X86_OP_OPTIONAL_RET0, svm_set_tss_addr() before 6.1), and neither
+ * has kvm_compat: the address is checked and forgotten.  Only kvm-intel
+ * without unrestricted guest maps a TSS there.
+ */
+static long kvmc_vm_ioctl_set_tss_addr(unsigned long addr)
+{
+	return addr > (unsigned int)(-3 * PAGE_SIZE) ? -EINVAL : 0;
+}
+
+/*
+ * KVM_SET_IDENTITY_MAP_ADDR, as kvm_arch_vm_ioctl(): refused once a vCPU
+ * exists or is being created (checked before the argument is read), and
+ * otherwise, on kvm-amd as here, accepted and unused (only kvm-intel's EPT
+ * identity map for real mode lives there).
+ */
+static long kvmc_vm_ioctl_set_identity_map_addr(struct kvmc_vm *vm,
+						void __user *argp)
+{
+	u64 ident_addr;
+	long r;
+
+	mutex_lock(&vm->lock);
+	r = -EINVAL;
+	if (vm->created_vcpus)
+		goto out;
+	r = -EFAULT;
+	if (copy_from_user(&ident_addr, argp, sizeof(ident_addr)))
+		goto out;
+	r = 0;
+out:
+	mutex_unlock(&vm->lock);
+	return r;
 }
 
 long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
@@ -384,6 +480,11 @@ long kvmc_arch_vm_ioctl(struct kvmc_vm *vm, unsigned int cmd,
 		if (copy_from_user(&filter, argp, sizeof(filter)))
 			return -EFAULT;
 		return kvmc_x86_set_msr_filter(vm, &filter);
+	case KVM_SET_TSS_ADDR:
+		/* An _IO command: the argument is the address itself. */
+		return kvmc_vm_ioctl_set_tss_addr((unsigned long)argp);
+	case KVM_SET_IDENTITY_MAP_ADDR:
+		return kvmc_vm_ioctl_set_identity_map_addr(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -402,7 +503,7 @@ int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap
 	case KVM_CAP_X86_USER_SPACE_MSR:
 		if (cap->args[0] & ~KVMC_MSR_EXIT_REASON_VALID)
 			return -EINVAL;
-		/* Unlocked, as upstream: vCPUs read it with READ_ONCE(). */
+		/* Unlocked, as upstream (plain there); vCPUs READ_ONCE() it. */
 		WRITE_ONCE(vm->arch.user_space_msr_mask, cap->args[0]);
 		return 0;
 	default:
@@ -415,6 +516,9 @@ long kvmc_arch_check_extension(unsigned long cap)
 	switch (cap) {
 	case KVM_CAP_X86_USER_SPACE_MSR:
 	case KVM_CAP_X86_MSR_FILTER:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_EXT_CPUID:
 		return 1;
 	default:
 		return 0;
@@ -423,6 +527,7 @@ long kvmc_arch_check_extension(unsigned long cap)
 
 void kvmc_arch_vm_destroy(struct kvmc_vm *vm)
 {
+	/* The last reference is gone: no reader, no writer is left. */
 	kvmc_x86_free_msr_filter(rcu_dereference_protected(vm->arch.msr_filter,
-							   true));
+							   !refcount_read(&vm->users)));
 }

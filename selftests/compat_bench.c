@@ -18,7 +18,8 @@
  *	-f SUBSTR   only the figures whose name contains SUBSTR
  *
  * Figures (setup is never timed; every memslot is reserved PROT_NONE, since
- * registration only checks access_ok(), and no guest code runs):
+ * registration only checks access_ok(), and no guest code runs but in the
+ * KVM_RUN figures):
  *   KVM_SET_USER_MEMORY_REGION  re-setting an identical slot (64 pages,
  *                               dirty logging on): the no-change path
  *   KVM_GET_DIRTY_LOG           that slot, default mode (8-byte bitmap)
@@ -37,6 +38,10 @@
  *   floor:<size>                pread(2) of the same number of bytes (the
  *                               slot's bitmap, ALIGN(npages, 64) / 8) from a
  *                               tmpfs file into the same buffer
+ *   KVM_RUN:<mode>:<n>          a guest in real, prot32, paging32 or long
+ *                               mode running n instructions (2, 203) per
+ *                               KVM_RUN, which an OUT ends: guest code
+ *                               runs here, and only here
  *
  * Output, one line per figure (fields 2-5 fixed, then key=value):
  *   bench <figure> <abi> <device> <ns_per_op> iters=N batches=B median=NS
@@ -398,6 +403,66 @@ static void bench_dirty_sizes(int sys, uint8_t *bitmap)
 		close(ffd);
 }
 
+/*
+ * KVM_RUN:<mode>:<n>: one KVM_RUN of a guest in <mode> that runs n
+ * instructions per run and exits with an OUT, which the next KVM_RUN
+ * completes: n = 2 (jmp back to the out) is the round trip, n = 203 adds
+ * a loop of 100 dec/jnz (mov, 200, out, jmp).  (t203 - t2) / 201 is what
+ * one emulated instruction costs; on /dev/kvm the CPU runs them.
+ */
+static void bench_guest_modes(int sys)
+{
+	static const enum kvmc_mode modes[] = {
+		KVMC_MODE_REAL, KVMC_MODE_PROT32, KVMC_MODE_PAGING32,
+		KVMC_MODE_LONG,
+	};
+	static const uint8_t rt[] = { 0xe6, 0xe9, 0xeb, 0xfc };
+	uint8_t loop[16];
+	unsigned int m, k, len, i;
+	struct kvmc_guest g;
+	char name[64];
+	int r, fd;
+
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		for (i = 0; i < 2; i++) {
+			snprintf(name, sizeof(name), "KVM_RUN:%s:%u",
+				 kvmc_mode_name(modes[m]), i ? 203 : 2);
+			if (!wanted(name))
+				continue;
+			/* mov ecx, 100; dec ecx; jnz .-2; out 0xe9, al; jmp 0 */
+			k = modes[m] == KVMC_MODE_REAL ? 2 : 4;
+			len = 9 + k;
+			memset(loop, 0, sizeof(loop));
+			loop[0] = 0xb9;
+			loop[1] = 100;
+			memcpy(loop + 1 + k, "\xff\xc9\x75\xfc\xe6\xe9\xeb", 7);
+			loop[len - 1] = -len;
+			fd = dup(sys);
+			r = fd < 0 ? -errno :
+			    kvmc_guest_create(&g, fd, KVMC_MODE_MIN_PAGES);
+			r = r ? r : kvmc_guest_set_mode(&g, modes[m]);
+			r = r ? r : kvmc_guest_load(&g, KVMC_CODE_GPA,
+						    i ? loop : rt,
+						    i ? len : sizeof(rt));
+			r = r ? r : kvmc_run(g.vcpu);
+			if (!r && g.run->exit_reason != KVM_EXIT_IO)
+				r = -EIO;
+			if (r) {
+				skip_figure(name, "setup: %s", kvmc_errname(-r));
+			} else {
+				const struct op op = {
+					.name = name, .kind = OP_IOCTL,
+					.fd = g.vcpu, .req = KVM_RUN,
+				};
+
+				measure(&op, NULL);
+			}
+			if (fd >= 0)
+				kvmc_guest_destroy(&g);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct kvm_userspace_memory_region slot0, slot0b;
@@ -536,5 +601,6 @@ int main(int argc, char **argv)
 	usleep(200 * 1000);
 
 	bench_dirty_sizes(sys, bitmap);
+	bench_guest_modes(sys);
 	return 0;
 }

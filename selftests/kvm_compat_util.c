@@ -383,6 +383,199 @@ int kvmc_guest_load(struct kvmc_guest *g, uint64_t gpa, const void *code,
 	return kvmc_set_rip(g->vcpu, gpa);
 }
 
+struct kvm_cpuid2 *kvmc_get_supported_cpuid(int sys_fd)
+{
+	struct kvm_cpuid2 *c = NULL, *n;
+	uint32_t nent;
+
+	for (nent = 1; nent <= 4096; nent *= 2) {
+		n = realloc(c, sizeof(*c) + nent * sizeof(c->entries[0]));
+		if (!n)
+			break;
+		c = n;
+		memset(c, 0, sizeof(*c) + nent * sizeof(c->entries[0]));
+		c->nent = nent;
+		if (ioctl(sys_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
+		if (errno != E2BIG)
+			break;
+	}
+	free(c);
+	return NULL;
+}
+
+struct kvm_cpuid_entry2 *kvmc_cpuid_entry(struct kvm_cpuid2 *c,
+					  uint32_t function)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nent; i++)
+		if (c->entries[i].function == function &&
+		    !c->entries[i].index)
+			return &c->entries[i];
+	return NULL;
+}
+
+const char *kvmc_mode_name(enum kvmc_mode mode)
+{
+	static const char * const names[] = {
+		"real", "prot32", "paging32", "pae", "long", "compat",
+	};
+
+	return mode < ARRAY_SIZE(names) ? names[mode] : "?";
+}
+
+static void kvmc_flat_seg(struct kvm_segment *s, uint16_t sel, bool code,
+			  bool l)
+{
+	memset(s, 0, sizeof(*s));
+	s->limit = 0xffffffff;
+	s->selector = sel;
+	s->type = code ? 0xb : 0x3;	/* accessed: as the GDT has them */
+	s->present = 1;
+	s->s = 1;
+	s->db = !l;
+	s->l = l;
+	s->g = 1;
+}
+
+/* Identity-map the first 4 MiB at KVMC_PT_GPA; return CR3. */
+static uint64_t kvmc_build_page_tables(struct kvmc_guest *g,
+				       enum kvmc_mode mode)
+{
+	uint8_t *pt = g->mem + KVMC_PT_GPA;
+	uint64_t *e, base;
+	uint32_t *e32;
+	unsigned int i;
+
+	memset(pt, 0, 5 * KVMC_PAGE_SIZE);
+	if (mode == KVMC_MODE_PAGING32) {
+		e32 = (uint32_t *)pt;
+		e32[0] = (KVMC_PT_GPA + 0x1000) | 3;
+		e32 = (uint32_t *)(pt + 0x1000);
+		for (i = 0; i < 1024; i++)
+			e32[i] = i * KVMC_PAGE_SIZE | 3;
+		return KVMC_PT_GPA;
+	}
+	/* PAE: PDPT, PD, two page tables; long mode: PML4 first. */
+	base = KVMC_PT_GPA;
+	if (mode != KVMC_MODE_PAE) {
+		((uint64_t *)pt)[0] = (base + 0x1000) | 3;
+		base += 0x1000;
+	}
+	/* A PAE PDPTE has no R/W bit (it is reserved). */
+	((uint64_t *)(g->mem + base))[0] = (base + 0x1000) |
+					   (mode == KVMC_MODE_PAE ? 1 : 3);
+	e = (uint64_t *)(g->mem + base + 0x1000);
+	e[0] = (base + 0x2000) | 3;
+	e[1] = (base + 0x3000) | 3;
+	e = (uint64_t *)(g->mem + base + 0x2000);
+	for (i = 0; i < 1024; i++)
+		e[i] = i * KVMC_PAGE_SIZE | 3;
+	return KVMC_PT_GPA;
+}
+
+void *kvmc_guest_pte(struct kvmc_guest *g, enum kvmc_mode mode, uint64_t la)
+{
+	switch (mode) {
+	case KVMC_MODE_PAGING32:
+		return (uint32_t *)(g->mem + KVMC_PT_GPA + 0x1000) + (la >> 12);
+	case KVMC_MODE_PAE:
+		return (uint64_t *)(g->mem + KVMC_PT_GPA + 0x2000) + (la >> 12);
+	default:
+		return (uint64_t *)(g->mem + KVMC_PT_GPA + 0x3000) + (la >> 12);
+	}
+}
+
+int kvmc_guest_set_gate(struct kvmc_guest *g, enum kvmc_mode mode,
+			unsigned int vector, uint64_t handler)
+{
+	bool lm = mode == KVMC_MODE_LONG || mode == KVMC_MODE_COMPAT;
+	unsigned int size = lm ? 16 : 8;
+	uint16_t sel = mode == KVMC_MODE_LONG || mode == KVMC_MODE_COMPAT ?
+		       KVMC_SEL_CODE64 : KVMC_SEL_CODE32;
+	uint64_t *gate = (uint64_t *)(g->mem + KVMC_IDT_GPA + vector * size);
+	struct kvm_sregs s;
+	int r;
+
+	/* offset 15:0, selector, P, DPL 0, type 0xe, offset 31:16 */
+	gate[0] = (handler & 0xffff) | (uint64_t)sel << 16 |
+		  (uint64_t)0x8e00 << 32 | (handler & 0xffff0000) << 32;
+	if (lm)
+		gate[1] = handler >> 32;
+	r = kvmc_ioctl(g->vcpu, KVM_GET_SREGS, (unsigned long)&s);
+	if (r)
+		return r;
+	if (s.idt.limit < (vector + 1) * size - 1 || s.idt.base != KVMC_IDT_GPA)
+		s.idt.limit = (vector + 1) * size - 1;
+	s.idt.base = KVMC_IDT_GPA;
+	return kvmc_ioctl(g->vcpu, KVM_SET_SREGS, (unsigned long)&s);
+}
+
+int kvmc_guest_set_mode(struct kvmc_guest *g, enum kvmc_mode mode)
+{
+	bool lm = mode == KVMC_MODE_LONG || mode == KVMC_MODE_COMPAT;
+	uint64_t *gdt = (uint64_t *)(g->mem + KVMC_GDT_GPA);
+	struct kvm_cpuid2 *cpuid;
+	struct kvm_sregs s;
+	struct kvm_regs regs;
+	int r;
+
+	if (mode == KVMC_MODE_REAL)
+		return 0;
+	if (g->mem_size < KVMC_MODE_MIN_PAGES * KVMC_PAGE_SIZE)
+		return -EINVAL;
+	if (lm) {
+		cpuid = kvmc_get_supported_cpuid(g->sys);
+		if (!cpuid)
+			return -errno;
+		r = kvmc_ioctl(g->vcpu, KVM_SET_CPUID2, (unsigned long)cpuid);
+		free(cpuid);
+		if (r)
+			return r;
+	}
+
+	gdt[0] = 0;
+	gdt[1] = 0x00cf9b000000ffffULL;	/* code, 32-bit, 4 GiB */
+	gdt[2] = 0x00cf93000000ffffULL;	/* data, 4 GiB */
+	gdt[3] = 0x00af9b000000ffffULL;	/* code, 64-bit */
+
+	r = kvmc_ioctl(g->vcpu, KVM_GET_SREGS, (unsigned long)&s);
+	if (r)
+		return r;
+	kvmc_flat_seg(&s.cs, mode == KVMC_MODE_LONG ? KVMC_SEL_CODE64 :
+			     KVMC_SEL_CODE32, true, mode == KVMC_MODE_LONG);
+	kvmc_flat_seg(&s.ds, KVMC_SEL_DATA, false, false);
+	s.es = s.ds;
+	s.fs = s.ds;
+	s.gs = s.ds;
+	s.ss = s.ds;
+	s.gdt.base = KVMC_GDT_GPA;
+	s.gdt.limit = 4 * 8 - 1;
+	s.idt.base = KVMC_IDT_GPA;
+	s.idt.limit = 0;
+	s.cr0 = 0x11;			/* PE, ET */
+	s.cr4 = 0;
+	s.efer = 0;
+	if (mode != KVMC_MODE_PROT32) {
+		s.cr0 |= 0x80000000;	/* PG */
+		s.cr3 = kvmc_build_page_tables(g, mode);
+	}
+	if (mode == KVMC_MODE_PAE || lm)
+		s.cr4 |= 0x20;		/* PAE */
+	if (lm)
+		s.efer = 0x500;		/* LME, LMA */
+	r = kvmc_ioctl(g->vcpu, KVM_SET_SREGS, (unsigned long)&s);
+	if (r)
+		return r;
+
+	r = kvmc_ioctl(g->vcpu, KVM_GET_REGS, (unsigned long)&regs);
+	if (r)
+		return r;
+	regs.rsp = KVMC_STACK_TOP;
+	return kvmc_ioctl(g->vcpu, KVM_SET_REGS, (unsigned long)&regs);
+}
+
 static const char * const kvmc_exit_names[] = {
 	NAME(KVM_EXIT_UNKNOWN),
 	NAME(KVM_EXIT_EXCEPTION),

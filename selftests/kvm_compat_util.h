@@ -112,6 +112,55 @@ int kvmc_set_rip(int vcpu_fd, uint64_t rip);
 int kvmc_get_rip(int vcpu_fd, uint64_t *rip);
 int kvmc_enable_cap(int fd, uint32_t cap, uint64_t arg0);
 const char *kvmc_exit_name(uint32_t reason);	/* "KVM_EXIT_IO" */
+/*
+ * Protected and long mode (setup_test, modes_test), on a guest of
+ * kvmc_guest_create() whose slot 0 covers at least KVMC_MODE_MIN_PAGES:
+ * a flat GDT at KVMC_GDT_GPA, an IDT at KVMC_IDT_GPA (limit 0: none until
+ * kvmc_guest_set_gate()), the stack below KVMC_STACK_TOP and, with paging,
+ * tables at KVMC_PT_GPA that map the first 4 MiB to themselves with
+ * supervisor read/write 4 KiB pages, A and D clear.
+ */
+#define KVMC_GDT_GPA		0x5000UL
+#define KVMC_IDT_GPA		0x6000UL
+#define KVMC_STACK_TOP		0xf000UL
+#define KVMC_PT_GPA		0x10000UL	/* up to 5 pages of tables */
+#define KVMC_MODE_MIN_PAGES	32
+#define KVMC_SEL_CODE32		0x08
+#define KVMC_SEL_DATA		0x10
+#define KVMC_SEL_CODE64		0x18
+
+enum kvmc_mode {
+	KVMC_MODE_REAL,		/* CR0.PE clear: the guest as created */
+	KVMC_MODE_PROT32,	/* 32-bit protected mode, no paging */
+	KVMC_MODE_PAGING32,	/* 32-bit paging (CR4.PAE clear) */
+	KVMC_MODE_PAE,		/* PAE paging, 32-bit code */
+	KVMC_MODE_LONG,		/* 4-level paging, 64-bit code */
+	KVMC_MODE_COMPAT,	/* 4-level paging, 32-bit code */
+};
+
+const char *kvmc_mode_name(enum kvmc_mode mode);
+/*
+ * Put vCPU @g in @mode (long and compatibility mode first give it the
+ * supported CPUID, for EFER.LME): 0 or -errno.
+ */
+int kvmc_guest_set_mode(struct kvmc_guest *g, enum kvmc_mode mode);
+/* The 4 KiB page-table entry of @la (< 4 MiB): a uint32_t or uint64_t. */
+void *kvmc_guest_pte(struct kvmc_guest *g, enum kvmc_mode mode, uint64_t la);
+/*
+ * An interrupt gate for @vector to @handler, in the IDT format of @mode;
+ * the IDT's limit grows to cover it. 0 or -errno.
+ */
+int kvmc_guest_set_gate(struct kvmc_guest *g, enum kvmc_mode mode,
+			unsigned int vector, uint64_t handler);
+/*
+ * KVM_GET_SUPPORTED_CPUID as VMMs call it: nent from 1, doubled on
+ * E2BIG. A malloc()ed struct, or NULL with errno set.
+ */
+struct kvm_cpuid2 *kvmc_get_supported_cpuid(int sys_fd);
+/* The entry of @function (index 0) in @c, or NULL. */
+struct kvm_cpuid_entry2 *kvmc_cpuid_entry(struct kvm_cpuid2 *c,
+					  uint32_t function);
+
 /* KVM_GET_DIRTY_LOG / KVM_CLEAR_DIRTY_LOG with the ABI's own struct. */
 int kvmc_get_dirty_log(int vm_fd, uint32_t slot, void *bitmap);
 int kvmc_clear_dirty_log(int vm_fd, uint32_t slot, uint64_t first_page,

@@ -60,6 +60,16 @@ SA_OFF(struct kvm_sregs, efer, 264);
 SA_OFF(struct kvm_sregs, apic_base, 272);
 SA_OFF(struct kvm_sregs, interrupt_bitmap, 280);
 
+/* KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID2, KVM_GET_CPUID2: no pointer. */
+SA_SIZE(struct kvm_cpuid2, 8);
+SA_OFF(struct kvm_cpuid2, padding, 4);
+SA_OFF(struct kvm_cpuid2, entries, 8);
+SA_SIZE(struct kvm_cpuid_entry2, 40);
+SA_OFF(struct kvm_cpuid_entry2, flags, 8);
+SA_OFF(struct kvm_cpuid_entry2, eax, 12);
+SA_OFF(struct kvm_cpuid_entry2, edx, 24);
+SA_OFF(struct kvm_cpuid_entry2, padding, 28);
+
 SA_OFF(struct kvm_run, request_interrupt_window, 0);
 SA_OFF(struct kvm_run, immediate_exit, 1);
 SA_OFF(struct kvm_run, exit_reason, 8);
@@ -81,6 +91,14 @@ static_assert(KVM_GET_REGS == 0x8090ae81, "KVM_GET_REGS");
 static_assert(KVM_GET_SREGS == 0x8138ae83, "KVM_GET_SREGS");
 static_assert(KVM_SET_USER_MEMORY_REGION == 0x4020ae46,
 	      "KVM_SET_USER_MEMORY_REGION");
+static_assert(KVM_GET_SUPPORTED_CPUID == 0xc008ae05,
+	      "KVM_GET_SUPPORTED_CPUID");
+static_assert(KVM_SET_CPUID2 == 0x4008ae90, "KVM_SET_CPUID2");
+static_assert(KVM_GET_CPUID2 == 0xc008ae91, "KVM_GET_CPUID2");
+/* _IO: the address itself; _IOW of a __u64, 8 bytes on every ABI. */
+static_assert(KVM_SET_TSS_ADDR == 0xae47, "KVM_SET_TSS_ADDR");
+static_assert(KVM_SET_IDENTITY_MAP_ADDR == 0x4008ae48,
+	      "KVM_SET_IDENTITY_MAP_ADDR");
 
 #define PAD	16
 #define FILL	0xaa

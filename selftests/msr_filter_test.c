@@ -29,6 +29,7 @@
 #include <assert.h>
 #include <cpuid.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -740,6 +741,85 @@ TEST_F(msr, rip_moved_before_completion)
 	       (unsigned long long)r.rax);
 	EXPECT_EQ(next_rip ? WRMSR_GPA + 3 : MOVED_GPA + 3, r.rip);
 	EXPECT_EQ(0x22334466, r.rax);
+}
+
+/*
+ * The filter replaced under a running vCPU.  A thread sets REPLACEMENTS
+ * filters in turn: one that denies reading MSR_GOO (its RDMSR exits with
+ * reason FILTER) and an empty default-allow one (reason UNKNOWN); the
+ * vCPU meanwhile runs the RDMSR, bounded by a count.  Each set returns 0
+ * (upstream waits for the vCPUs' srcu readers before it returns, and so
+ * does kvm_compat: calls in a row neither fail nor pile up freed
+ * filters), each RDMSR exits with one of the two reasons and completes,
+ * and after the last set the RDMSR obeys the last filter.  Which reason
+ * each RDMSR saw depends on the interleaving and is not asserted.
+ */
+#define REPLACEMENTS	200
+#define RDMSRS_MAX	4000
+
+struct replacer {
+	int vm;
+	int failed;		/* the first set that did not return 0, + 1 */
+	int err;
+	volatile int done;
+};
+
+static void *replacer_thread(void *arg)
+{
+	struct replacer *t = arg;
+	struct kvm_msr_filter deny, allow;
+	uint64_t bm = 0;
+	int i, r;
+
+	memset(&deny, 0, sizeof(deny));
+	memset(&allow, 0, sizeof(allow));
+	deny.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
+	deny.ranges[0].flags = R;
+	deny.ranges[0].base = MSR_GOO;
+	deny.ranges[0].nmsrs = 1;
+	deny.ranges[0].bitmap = (uint8_t *)&bm;
+	for (i = 0; i < REPLACEMENTS; i++) {
+		r = set_filter(t->vm, i % 2 ? &allow : &deny);
+		if (r && !t->failed) {
+			t->failed = i + 1;
+			t->err = r;
+		}
+	}
+	t->done = 1;
+	return NULL;
+}
+
+TEST_F(msr, replace_filter_while_running)
+{
+	struct replacer t = { .vm = self->g.vm };
+	struct kvm_run *run = self->g.run;
+	struct kvm_regs r;
+	pthread_t thread;
+	int i;
+
+	USER_SPACE_MSR(UNKNOWN | FILTER);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, replacer_thread, &t));
+	for (i = 0; i < RDMSRS_MAX && !t.done; i++) {
+		ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_REGS, &r));
+		r.rip = RDMSR_GPA;
+		r.rcx = MSR_GOO;
+		ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_REGS, &r));
+		KVMC_RUN_EXPECT(&self->g, KVM_EXIT_X86_RDMSR);
+		ASSERT_EQ(MSR_GOO, run->msr.index);
+		ASSERT_TRUE(run->msr.reason == FILTER ||
+			    run->msr.reason == UNKNOWN)
+			TH_LOG("RDMSR %d: reason %#x", i, run->msr.reason);
+		run->msr.data = (uint8_t)i;
+		run->msr.error = 0;
+		KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+		EXPECT_EQ((uint8_t)i, self->g.mem[DATA_GPA]);
+	}
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(0, t.failed) TH_LOG("set %d: %s", t.failed,
+				      kvmc_errname(-t.err));
+	TH_LOG("%d RDMSRs while %d filters were set", i, REPLACEMENTS);
+	/* The last filter set is the deny one when REPLACEMENTS is odd. */
+	RDMSR_EXIT(MSR_GOO, REPLACEMENTS % 2 ? FILTER : UNKNOWN);
 }
 
 KVMC_TEST_MAIN

@@ -19,6 +19,7 @@
  *   run_test_{64,32,x32} [DEVICE] [kselftest_harness options]
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -644,6 +645,95 @@ TEST_F(vcpu, pio_completion_dropped_after_set_rip)
 	EXPECT_EQ(0x33, r.rax);
 }
 
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON	100
+#endif
+#ifndef BUS_MCEERR_AR
+#define BUS_MCEERR_AR	4
+#endif
+
+static volatile sig_atomic_t hwpoison_code;
+static void *volatile hwpoison_addr;
+
+static void hwpoison_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	hwpoison_code = si->si_code;
+	hwpoison_addr = si->si_addr;
+}
+
+/*
+ * A guest read of a poisoned page: upstream's hva_to_pfn() gets
+ * -EHWPOISON from gup (FOLL_HWPOISON), kvm_send_hwpoison_signal() sends
+ * the vCPU thread SIGBUS with BUS_MCEERR_AR and the host address, and the
+ * pending signal ends KVM_RUN with EINTR and KVM_EXIT_INTR.  Needs root
+ * and CONFIG_MEMORY_FAILURE (madvise(MADV_HWPOISON)).
+ */
+TEST_F(vcpu, hwpoison_sigbus)
+{
+	static const uint8_t code[] = {
+		0xa0, 0x00, 0x30,	/* 0x1000 mov al, [0x3000] */
+		0xf4,			/* 0x1003 hlt */
+	};
+	struct sigaction sa = { .sa_sigaction = hwpoison_sigbus,
+				.sa_flags = SA_SIGINFO };
+	struct sigaction old;
+	uint8_t *page = self->g.mem + DATA_GPA;
+
+	LOAD(code);
+	page[0] = 0x11;
+	/* Poisoning a dirty page may signal its owner already (MCEERR_AO). */
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, &old));
+	if (madvise(page, KVMC_PAGE_SIZE, MADV_HWPOISON)) {
+		ASSERT_EQ(0, sigaction(SIGBUS, &old, NULL));
+		SKIP(return, "madvise(MADV_HWPOISON): %s (root and CONFIG_MEMORY_FAILURE)",
+		     kvmc_errname(errno));
+	}
+	TH_LOG("after madvise: SIGBUS code %d", (int)hwpoison_code);
+	hwpoison_code = 0;
+	hwpoison_addr = NULL;
+	EXPECT_EQ(-EINTR, kvmc_run(self->g.vcpu));
+	EXPECT_EQ(KVM_EXIT_INTR, self->g.run->exit_reason);
+	EXPECT_EQ(BUS_MCEERR_AR, hwpoison_code);
+	EXPECT_EQ((void *)page, hwpoison_addr);
+	ASSERT_EQ(0, sigaction(SIGBUS, &old, NULL));
+}
+
+/*
+ * The KVM_RUN after an MMIO read exit finishes the load before it looks
+ * at immediate_exit (complete_emulated_mmio() runs as the
+ * complete_userspace_io callback first): with immediate_exit set it
+ * returns -EINTR with the byte in AL and rip past the load, and the store
+ * after it has not run.  So a VMM can quiesce a vCPU without the device
+ * register being read twice.
+ */
+TEST_F(vcpu, immediate_exit_completes_mmio_read)
+{
+	static const uint8_t code[] = {
+		0xa0, 0x00, 0x80,	/* 0x1000 mov al, [0x8000] */
+		0xa2, 0x00, 0x30,	/* 0x1003 mov [0x3000], al */
+		0xf4,			/* 0x1006 hlt */
+	};
+	struct kvm_regs r;
+
+	LOAD(code);
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_MMIO);
+	EXPECT_EQ(NO_SLOT_GPA, self->g.run->mmio.phys_addr);
+	EXPECT_EQ(0, self->g.run->mmio.is_write);
+	self->g.run->mmio.data[0] = 0x5a;
+	self->g.run->immediate_exit = 1;
+	ASSERT_EQ(-EINTR, kvmc_run(self->g.vcpu));
+	GET_REGS(&r);
+	EXPECT_EQ(0x1003, r.rip);
+	EXPECT_EQ(0x5a, r.rax & 0xff);
+	EXPECT_EQ(0, self->g.mem[DATA_GPA]);
+
+	self->g.run->immediate_exit = 0;
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	EXPECT_EQ(0x5a, self->g.mem[DATA_GPA]);
+}
+
 /*
  * KVM_SET_REGS while an MMIO read waits for userspace.  Upstream completes
  * it by re-entering the emulator on the instruction it decoded
@@ -741,14 +831,14 @@ TEST_F(vcpu, fetch_outside_memslots)
 }
 
 /*
- * THE documented divergence: "inc ax" is not in kvm_compat's subset.
+ * THE documented divergence: "xchg ax, bx" is not in kvm_compat's subset.
  * Upstream runs it; kvm_compat stops with an emulation failure, RIP on
  * the instruction.
  */
 TEST_F(vcpu, non_subset_instruction)
 {
 	static const uint8_t code[] = {
-		0x40,			/* 0x1000 inc ax */
+		0x93,			/* 0x1000 xchg ax, bx */
 		0xf4,			/* 0x1001 hlt */
 	};
 	struct kvm_regs r;
@@ -756,11 +846,13 @@ TEST_F(vcpu, non_subset_instruction)
 	LOAD(code);
 	GET_REGS(&r);
 	r.rax = 0x1234;
+	r.rbx = 0x5678;
 	SET_REGS(&r);
 	if (kvmc_is_upstream()) {
 		KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
 		GET_REGS(&r);
-		EXPECT_EQ(0x1235, r.rax);
+		EXPECT_EQ(0x5678, r.rax);
+		EXPECT_EQ(0x1234, r.rbx);
 		EXPECT_EQ(0x1002, r.rip);
 		return;
 	}
@@ -768,6 +860,7 @@ TEST_F(vcpu, non_subset_instruction)
 	EXPECT_EQ(KVM_INTERNAL_ERROR_EMULATION, self->g.run->internal.suberror);
 	GET_REGS(&r);
 	EXPECT_EQ(0x1234, r.rax);
+	EXPECT_EQ(0x5678, r.rbx);
 	EXPECT_EQ(0x1000, r.rip);
 }
 

@@ -32,6 +32,22 @@ void kvmc_arch_init(void);
 void kvmc_arch_vcpu_reset(struct kvmc_vcpu *vcpu);
 
 /**
+ * kvmc_arch_vcpu_destroy() - free a vCPU's architecture state
+ * @vcpu: the vCPU, no longer reachable
+ */
+void kvmc_arch_vcpu_destroy(struct kvmc_vcpu *vcpu);
+
+/**
+ * kvmc_arch_dev_ioctl() - an architecture ioctl on the system fd
+ * @cmd: the ioctl command
+ * @argp: the (native) user pointer argument
+ *
+ * Return: the command's result, or -EINVAL for a command the architecture
+ * does not know (x86's kvm_arch_dev_ioctl()).
+ */
+long kvmc_arch_dev_ioctl(unsigned int cmd, void __user *argp);
+
+/**
  * kvmc_arch_vcpu_ioctl() - an architecture vCPU ioctl
  * @vcpu: the vCPU, its mutex held
  * @cmd: the ioctl command
@@ -51,7 +67,9 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
  * architecture and completes an exit that userspace has now served (the
  * data of an IN, an MMIO read or a RDMSR goes into the registers).
  *
- * Return: 0 to go on, a negative errno to fail KVM_RUN.
+ * Return: 0 to go on; 1 when finishing the served exit made another
+ * (KVM_RUN returns it, whatever immediate_exit says); a negative errno to
+ * fail KVM_RUN (-EINTR as from the run loop).
  */
 int kvmc_arch_vcpu_enter(struct kvmc_vcpu *vcpu);
 
@@ -119,8 +137,9 @@ int kvmc_arch_vm_enable_cap(struct kvmc_vm *vm, const struct kvm_enable_cap *cap
  * @base_gfn: the slot's first guest frame
  * @npages: its size in pages
  *
- * Called after the overlap check (-EEXIST), as upstream calls
- * kvm_arch_prepare_memory_region() after it.
+ * Called after the overlap check (-EEXIST) and the new slot's
+ * allocations (-ENOMEM), as upstream calls kvm_arch_prepare_memory_region()
+ * after both.
  *
  * Return: 0, or -EINVAL for a range the architecture cannot map (x86:
  * beyond kvm_mmu_max_gfn(), the host's MAXPHYADDR).

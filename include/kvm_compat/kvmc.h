@@ -47,6 +47,10 @@
  * enum kvmc_guest_rev - revisions of what a guest can observe
  * @KVMC_GUEST_REV_REAL_MODE: the real-mode instruction subset of
  *	Documentation/guest.rst as first released
+ * @KVMC_GUEST_REV_PROTECTED_MODE: the grown subset: prefixes, 32- and
+ *	64-bit operands and addresses, protected mode, 32-bit, PAE and
+ *	4-level paging with their page faults, long mode, exceptions through
+ *	the IDT, and KVM_EXIT_SHUTDOWN on a triple fault
  * @KVMC_GUEST_REV_LATEST: what a new VM runs
  *
  * Whenever kvm_compat changes what a guest or its VMM can observe (the
@@ -56,7 +60,8 @@
  */
 enum kvmc_guest_rev {
 	KVMC_GUEST_REV_REAL_MODE = 1,
-	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_REAL_MODE,
+	KVMC_GUEST_REV_PROTECTED_MODE = 2,
+	KVMC_GUEST_REV_LATEST = KVMC_GUEST_REV_PROTECTED_MODE,
 };
 
 /**
@@ -108,10 +113,11 @@ struct kvmc_memslots {
  * @srcu:	the read side of @memslots and of the x86 MSR filter: a vCPU
  *		holds it while it runs an instruction, which may sleep on a
  *		guest page (a user fault).  Writers publish a new version and
- *		wait for the readers (synchronize_srcu()) before freeing the
- *		old one.
+ *		wait for the readers (synchronize_srcu_expedited()) before
+ *		freeing the old one.
  * @lock:	protects @vcpus and @created_vcpus, and serialises the writers
- *		of the x86 MSR filter
+ *		of the x86 MSR filter and KVM_SET_IDENTITY_MAP_ADDR against
+ *		vCPU creation
  * @slots_lock:	serialises the writers of @memslots (KVM_SET_USER_MEMORY_REGION)
  *		and the dirty-log ioctls; protects @manual_dirty_log_protect
  *		and the buffer half of each slot's dirty bitmap.  vCPUs never
@@ -119,8 +125,8 @@ struct kvmc_memslots {
  * @memslots:	per address space, NULL when it has no slot; read under
  *		@srcu or @slots_lock, written under @slots_lock
  * @vcpus:	vCPU id -> struct kvmc_vcpu; the VM owns its vCPUs
- * @created_vcpus: vCPUs created or being created (a KVM_CREATE_VCPU
- *		counts from its limit check on, as upstream)
+ * @created_vcpus: vCPUs created (KVM_CREATE_VCPU holds @lock from its
+ *		checks to its fd, as upstream 7.3 holds kvm->lock)
  * @coalesced_mmio_ring: the page vCPU mmaps show at
  *		KVMC_COALESCED_MMIO_PAGE_OFFSET (always empty here)
  * @manual_dirty_log_protect: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 options
@@ -220,7 +226,9 @@ void kvmc_vcpu_install_sigmask(struct kvmc_vcpu *vcpu, const sigset_t *sigset);
  * KVMC_COMPAT() fills in a file_operations' compat entries, as
  * KVM_COMPAT() does in virt/kvm/kvm_main.c: with translation on, the
  * handler it is given; with translation off, it ignores that handler
- * (variadic, so that nothing names it) and installs the two refusals.
+ * (variadic, so that checkpatch sees no unused argument; an argument a
+ * macro never expands is never compiled, so the handler need not exist)
+ * and installs the two refusals.
  */
 #ifdef CONFIG_KVM_COMPAT_REF_TRANSLATE
 long kvmc_dev_compat_ioctl(struct file *filp, unsigned int cmd,

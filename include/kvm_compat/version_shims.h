@@ -80,6 +80,34 @@ static_assert(KVMC_EMULATION_FLAG_INSTRUCTION_BYTES ==
 #endif
 
 /*
+ * gup following a NUMA-hinting (PROT_NONE) entry instead of resolving it
+ * unless asked: "mm/gup: reintroduce FOLL_NUMA as FOLL_HONOR_NUMA_FAULT"
+ * (6.5).  Before it gup resolved those entries anyway, so 0 asks the same.
+ */
+#ifdef KVMC_HAVE_FOLL_HONOR_NUMA_FAULT
+#define KVMC_FOLL_HONOR_NUMA_FAULT	FOLL_HONOR_NUMA_FAULT
+#else
+#define KVMC_FOLL_HONOR_NUMA_FAULT	0
+#endif
+
+/*
+ * A short-lived kernel mapping of a page: kmap_local_page() came with
+ * "mm/highmem: Provide kmap_local*" (5.11).  Before it, a 64-bit kernel
+ * (no CONFIG_HIGHMEM, which this module only builds for) maps every page
+ * in its direct map, where page_address() finds it.
+ */
+#ifdef KVMC_HAVE_KMAP_LOCAL_PAGE
+#define kvmc_kmap_local_page(page)	kmap_local_page(page)
+#define kvmc_kunmap_local(addr)		kunmap_local(addr)
+#else
+#ifdef CONFIG_HIGHMEM
+#error "kvm_compat before 5.11 needs a kernel without CONFIG_HIGHMEM"
+#endif
+#define kvmc_kmap_local_page(page)	page_address(page)
+#define kvmc_kunmap_local(addr)		((void)(addr))
+#endif
+
+/*
  * cpuid_eax() and friends: moved out of <asm/processor.h> into
  * <asm/cpuid/api.h> by the x86 CPUID header split (7.x); kvm_compat/Kbuild
  * looks for that header (sparse knows no __has_include).

@@ -24,6 +24,7 @@ enum kvmc_sreg {
 };
 
 struct kvmc_vm;
+struct kvmc_vcpu;
 
 /* What a vCPU's last exit to userspace left to finish. */
 enum kvmc_x86_exit {
@@ -79,11 +80,24 @@ struct kvmc_dtable {
  *		as __set_regs() drops a pending exception
  * @exit:	the exit userspace is serving, completed by the next KVM_RUN
  * @exit_rip:	rip of the instruction that made @exit
+ * @exit_linear_rip: the linear rip of @exit_rip, what kvm_is_linear_rip()
+ *		compares
  * @exit_len:	its length
- * @mmio_read_valid: @mmio_read_data holds the byte userspace supplied for
+ * @exit_next_rip: rip after it, wrapped as the code size wraps it
+ * @exit_pio_size: the size of a port I/O exit's access (1, 2 or 4)
+ * @mmio_read_valid: @mmio_read_data holds the bytes userspace supplied for
  *		an MMIO read at @mmio_read_gpa; the instruction runs again
  * @mmio_read_gpa: guest physical address of that read
- * @mmio_read_data: the byte
+ * @mmio_read_len: its length in bytes (1, 2, 4 or 8)
+ * @mmio_read_data: the bytes
+ * @has_run:	KVM_RUN has run an instruction (upstream's
+ *		kvm_vcpu_has_run()): guest CPUID can no longer change
+ * @cpuid_entries: the guest CPUID of KVM_SET_CPUID2 (kvmalloc'd), NULL
+ *		before it
+ * @cpuid_nent:	how many
+ * @maxphyaddr:	the guest's MAXPHYADDR (CPUID 0x80000008, else 36)
+ * @efer_valid:	the EFER bits KVM_SET_SREGS accepts (guest CPUID: LM, NX)
+ * @x2apic:	the guest CPUID has x2APIC (IA32_APIC_BASE bit 10 is valid)
  */
 struct kvmc_vcpu_arch {
 	struct kvm_regs regs;
@@ -102,10 +116,20 @@ struct kvmc_vcpu_arch {
 	bool gp_pending;
 	enum kvmc_x86_exit exit;
 	u64 exit_rip;
+	u64 exit_linear_rip;
 	u8 exit_len;
+	u64 exit_next_rip;
+	u8 exit_pio_size;
 	bool mmio_read_valid;
 	u64 mmio_read_gpa;
-	u8 mmio_read_data;
+	u8 mmio_read_len;
+	u8 mmio_read_data[8];
+	bool has_run;
+	struct kvm_cpuid_entry2 *cpuid_entries;
+	u32 cpuid_nent;
+	u8 maxphyaddr;
+	u64 efer_valid;
+	bool x2apic;
 };
 
 /**
@@ -138,8 +162,9 @@ struct kvmc_msr_filter {
 /**
  * struct kvmc_vm_arch - x86 VM state
  * @user_space_msr_mask: KVM_CAP_X86_USER_SPACE_MSR's KVM_MSR_EXIT_REASON_*;
- *		one word, written and read without a lock (WRITE_ONCE(),
- *		READ_ONCE()), as upstream
+ *		one word, written and read without a lock, as upstream
+ *		(which uses plain accesses; here WRITE_ONCE()/READ_ONCE()
+ *		say so to the compiler and to KCSAN)
  * @msr_filter:	the KVM_X86_SET_MSR_FILTER filter, NULL for none; replaced
  *		under the VM's lock, read under the VM's srcu
  */
@@ -149,6 +174,19 @@ struct kvmc_vm_arch {
 };
 
 int kvmc_x86_set_msr_filter(struct kvmc_vm *vm, const struct kvm_msr_filter *filter);
+void kvmc_x86_vcpu_init_event(struct kvmc_vcpu *vcpu);
+/* The host's MAXPHYADDR: the reserved bits of the guest's page walks. */
+extern u8 kvmc_host_maxphyaddr;
+
+/* x86_cpuid.c: KVM_GET_SUPPORTED_CPUID, KVM_SET_CPUID2, the guest's CPUID */
+void kvmc_x86_cpuid_init(u8 host_maxphyaddr);
+long kvmc_x86_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
+long kvmc_x86_set_cpuid2(struct kvmc_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+long kvmc_x86_get_cpuid2(struct kvmc_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+void kvmc_x86_cpuid_reset(struct kvmc_vcpu_arch *a);
+void kvmc_x86_cpuid_update_runtime(struct kvmc_vcpu_arch *a);
+u32 kvmc_x86_cpuid_1_eax(const struct kvmc_vcpu_arch *a);
+void kvmc_x86_free_cpuid(struct kvmc_vcpu_arch *a);
 bool kvmc_x86_msr_allowed(struct kvmc_vm *vm, u32 index, u32 type);
 void kvmc_x86_free_msr_filter(struct kvmc_msr_filter *filter);
 
