@@ -264,11 +264,16 @@ static void *supplier_thread(void *p)
 	return NULL;
 }
 
-FIXTURE(race)
-{
+/* The fixture's state, a named type for the helpers that take it. */
+struct race_fx {
 	struct kvmc_guest g;
 	int uffd;
 	uint8_t *umem, *src;
+};
+
+FIXTURE(race)
+{
+	struct race_fx fx;
 };
 
 FIXTURE_SETUP(race)
@@ -280,13 +285,13 @@ FIXTURE_SETUP(race)
 	};
 	struct sigaction sa;
 
-	self->uffd = -1;
-	self->umem = NULL;
-	self->src = NULL;
-	KVMC_GUEST_SETUP(&self->g, NPAGES);
-	ASSERT_EQ(0, kvmc_guest_load(&self->g, KVMC_CODE_GPA, code,
+	self->fx.uffd = -1;
+	self->fx.umem = NULL;
+	self->fx.src = NULL;
+	KVMC_GUEST_SETUP(&self->fx.g, NPAGES);
+	ASSERT_EQ(0, kvmc_guest_load(&self->fx.g, KVMC_CODE_GPA, code,
 				     sizeof(code)));
-	memset(self->g.mem + HLT_GPA, 0xf4, HLT_BYTES);
+	memset(self->fx.g.mem + HLT_GPA, 0xf4, HLT_BYTES);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = count_signal;
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
@@ -297,17 +302,17 @@ FIXTURE_SETUP(race)
 
 FIXTURE_TEARDOWN(race)
 {
-	kvmc_guest_destroy(&self->g);
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->umem)
-		munmap(self->umem, KVMC_PAGE_SIZE);
-	if (self->src)
-		munmap(self->src, KVMC_PAGE_SIZE);
+	kvmc_guest_destroy(&self->fx.g);
+	if (self->fx.uffd >= 0)
+		close(self->fx.uffd);
+	if (self->fx.umem)
+		munmap(self->fx.umem, KVMC_PAGE_SIZE);
+	if (self->fx.src)
+		munmap(self->fx.src, KVMC_PAGE_SIZE);
 }
 
 /* Slot 1 at UFFD_GPA: a page registered MISSING, not there yet. */
-static int add_uffd_slot(FIXTURE_DATA(race) *self)
+static int add_uffd_slot(struct race_fx *self)
 {
 	struct uffdio_register reg;
 	int r = uffd_open();
@@ -341,7 +346,7 @@ static const char *mask_name(const uint64_t *m)
  * KVM_RUN, with SIGUSR1 pending, must use @racing.
  */
 static void race_once(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(race) *self, const uint64_t *initial,
+		      struct race_fx *self, const uint64_t *initial,
 		      const uint64_t *racing)
 {
 	struct kvm_run *run = self->g.run;
@@ -388,7 +393,8 @@ static void race_once(struct __test_metadata *_metadata,
 				(unsigned long)&regs));
 	EXPECT_EQ(PAGE_BYTE, regs.rax & 0xff);
 
-	TH_LOG("%s: KVM_RUN began with %s; the %s KVM_SET_SIGNAL_MASK of %s %s; thread mask after KVM_RUN 0x%llx",
+	TH_LOG("%s: KVM_RUN began with %s; the %s KVM_SET_SIGNAL_MASK of %s %s; "
+	       "thread mask after KVM_RUN 0x%llx",
 	       kvmc_abi_name(), mask_name(initial),
 	       kvmc_is_compat_abi() ? "compat" : "native", mask_name(racing),
 	       c.saw == SAW_RETURNED ? "returned while KVM_RUN waited" :
@@ -431,7 +437,7 @@ TEST_F(race, set_during_run)
 {
 	static const uint64_t kvm_mask = KVM_MASK;
 
-	race_once(_metadata, self, NULL, &kvm_mask);
+	race_once(_metadata, &self->fx, NULL, &kvm_mask);
 }
 
 /* The mask removed during a run that began with one. */
@@ -439,7 +445,7 @@ TEST_F(race, clear_during_run)
 {
 	static const uint64_t kvm_mask = KVM_MASK;
 
-	race_once(_metadata, self, &kvm_mask, NULL);
+	race_once(_metadata, &self->fx, &kvm_mask, NULL);
 }
 
 /* The toggler of race.free_running: a mask, none, a mask... until @stop. */
@@ -472,20 +478,20 @@ static void *toggler_thread(void *p)
  */
 TEST_F(race, free_running)
 {
-	struct kvm_run *run = self->g.run;
+	struct kvm_run *run = self->fx.g.run;
 	unsigned int i, eintr = 0, hlt = 0, wrong = 0;
 	uint64_t m, first_wrong = 0;
 	struct toggler t;
 	int r = 0;
 
-	ASSERT_EQ(0, kvmc_set_rip(self->g.vcpu, HLT_GPA));
+	ASSERT_EQ(0, kvmc_set_rip(self->fx.g.vcpu, HLT_GPA));
 	ASSERT_EQ(0, raise(SIGUSR1));
 	memset(&t, 0, sizeof(t));
-	t.vcpu = self->g.vcpu;
+	t.vcpu = self->fx.g.vcpu;
 	ASSERT_EQ(0, pthread_create(&t.thread, NULL, toggler_thread, &t));
 	for (i = 0; i < FREE_RUNS; i++) {
 		run->exit_reason = KVM_EXIT_UNKNOWN;
-		r = kvmc_run(self->g.vcpu);
+		r = kvmc_run(self->fx.g.vcpu);
 		if (r == -EINTR && run->exit_reason == KVM_EXIT_INTR)
 			eintr++;
 		else if (!r && run->exit_reason == KVM_EXIT_HLT)
@@ -505,7 +511,8 @@ TEST_F(race, free_running)
 	ASSERT_EQ(0, pthread_join(t.thread, NULL));
 	consume(SIGUSR1);
 
-	TH_LOG("%s: %u runs (%u EINTR, %u hlt) under %lu %s KVM_SET_SIGNAL_MASK calls; thread mask wrong after %u (first 0x%llx), %d signals delivered",
+	TH_LOG("%s: %u runs (%u EINTR, %u hlt) under %lu %s KVM_SET_SIGNAL_MASK calls; "
+	       "thread mask wrong after %u (first 0x%llx), %d signals delivered",
 	       kvmc_abi_name(), i, eintr, hlt, t.calls,
 	       kvmc_is_compat_abi() ? "compat" : "native", wrong,
 	       (unsigned long long)first_wrong, (int)delivered);
