@@ -31,6 +31,7 @@ function word(x) {
 	if (x == "") return "-"
 	if (x == "pass") return "newest"
 	if (x == "xfail") return "differs"
+	if (x == "txfail") return "XFAIL"
 	if (x == "fail") return "FAIL"
 	return x
 }

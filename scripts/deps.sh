@@ -4,7 +4,8 @@
 # Install the Debian packages a step needs; idempotent (a warm machine only
 # pays a few dpkg-query calls; "apt-get update" runs only when something is
 # missing).
-#   scripts/deps.sh [build|source|root|qemu|lint|debug|audit|all]...   (default: all)
+#   scripts/deps.sh [build|source|root|qemu|lint|debug|audit|upstream|all]...
+#   (default: all)
 # Architecture: KVMC_ARCH (default x86_64, see scripts/arch/).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,8 +69,17 @@ step_packages() {
 			fi
 		done
 		;;
+	upstream)
+		# "make upstream-check": git holds the Debian sources the series
+		# is applied to; the kselftest install of lib.mk copies with
+		# rsync; kunit.py (python3) reads the KTAP the guest printed;
+		# sparse checks the patched KVM; linux-source-6.12 is the second
+		# tree the series must apply to (7.3's is in its build root).
+		echo git rsync python3 perl sparse linux-source-6.12 xz-utils \
+			"linux-headers-$(kvmc_kver 6.12)"
+		;;
 	*)
-		kvmc_die "unknown step '$1' (build|source|root|qemu|lint|debug|audit|all)"
+		kvmc_die "unknown step '$1' (build|source|root|qemu|lint|debug|audit|upstream|all)"
 		;;
 	esac
 }
@@ -78,7 +88,7 @@ step_packages() {
 steps=
 for s in "$@"; do
 	if [ "$s" = all ]; then
-		steps="$steps build source root qemu lint debug audit"
+		steps="$steps build source root qemu lint debug audit upstream"
 	else
 		steps="$steps $s"
 	fi

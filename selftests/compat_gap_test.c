@@ -18,6 +18,11 @@
  *   and x86_64 read it right. Needs CONFIG_KVM_XEN, which Debian's 6.1 does
  *   not set (there KVM_XEN_HVM_CONFIG gives ENOTTY)
  *   (compat_gap_test: guest.xen_hcall_exit_layout)
+ *
+ * The second is a matter of the header the binary is built with: with the
+ * padding of upstream/rfc/0001 (struct kvm_xen_exit's union at 8 for
+ * ia32 too, as a kselftest build against a patched tree has it) an ia32
+ * caller reads the input right; the test asserts what its header implies.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -123,14 +128,18 @@ TEST_F(guest, xen_hcall_exit_layout)
 	memcpy(&raw, (uint8_t *)self->g.run + XEN_HCALL_INPUT_64, sizeof(raw));
 	EXPECT_EQ(XEN_INPUT, raw);
 	seen = self->g.run->xen.u.hcall.input;
-#if defined(__i386__)
-	EXPECT_EQ(4, offsetof(struct kvm_xen_exit, u));
-	EXPECT_EQ((uint64_t)XEN_INPUT << 32, seen)
-		TH_LOG("ia32 read 0x%llx", (unsigned long long)seen);
-#else
-	EXPECT_EQ(8, offsetof(struct kvm_xen_exit, u));
-	EXPECT_EQ(XEN_INPUT, seen);
-#endif
+	if (offsetof(struct kvm_xen_exit, u) == 8) {
+		/* x86_64, x32, and ia32 with the padded header. */
+		EXPECT_EQ(XEN_INPUT, seen)
+			TH_LOG("%s read 0x%llx", kvmc_abi_name(),
+			       (unsigned long long)seen);
+	} else {
+		/* ia32 with the header as upstream has it (union at 4). */
+		EXPECT_STREQ("ia32", kvmc_abi_name());
+		EXPECT_EQ(4, offsetof(struct kvm_xen_exit, u));
+		EXPECT_EQ((uint64_t)XEN_INPUT << 32, seen)
+			TH_LOG("ia32 read 0x%llx", (unsigned long long)seen);
+	}
 }
 
 KVMC_TEST_MAIN

@@ -95,6 +95,18 @@
 #define KVM_PRE_FAULT_MEMORY		_IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0xd5, 64)
 #endif
 
+/*
+ * Ioctls that newer uapi headers drop (KVM_SET_MEMORY_REGION, gone from
+ * 7.3's) or whose structure they keep for their own architecture (ppc,
+ * s390): their numbers in the 6.1 <linux/kvm.h>, the same for every ABI,
+ * so that the table is the same whichever headers the build uses (a
+ * kernel tree's, as a kselftest target).
+ */
+#define FZ_SET_MEMORY_REGION		0x4018ae40U
+#define FZ_PPC_GET_PVINFO		0x4080aea1U
+#define FZ_S390_UCAS_MAP		0x4018ae50U
+#define FZ_S390_MEM_OP			0x4040aeb1U
+
 #define PG			KVMC_PAGE_SIZE
 #define FUZZ_BATCH		250
 /* Calls of fuzz_seed.env.random_calls without KVMC_FUZZ_ITERS. */
@@ -160,6 +172,7 @@ struct fz_ioc {
 };
 
 #define IOC(c, k, g)	{ #c, (unsigned int)(c), (k), (g) }
+#define IOC_FZ(c, k, g)	{ "KVM_" #c, FZ_##c, (k), (g) }
 #define S		FK_SYS
 #define V		FK_VM
 #define C		FK_VCPU
@@ -179,7 +192,7 @@ static const struct fz_ioc fz_table[] = {
 	IOC(KVM_X86_GET_MCE_CAP_SUPPORTED, S, G_RAW),
 	IOC(KVM_S390_ENABLE_SIE, S, G_RAW),
 	/* VM fd */
-	IOC(KVM_SET_MEMORY_REGION, V, G_MEMREGION),
+	IOC_FZ(SET_MEMORY_REGION, V, G_MEMREGION),
 	IOC(KVM_CREATE_VCPU, V, G_RAW),
 	IOC(KVM_GET_DIRTY_LOG, V, G_DIRTYLOG),
 	IOC(KVM_SET_NR_MMU_PAGES, V, G_RAW),
@@ -207,7 +220,7 @@ static const struct fz_ioc fz_table[] = {
 	IOC(KVM_GET_CLOCK, V, G_RAW),
 	IOC(KVM_GET_PIT2, V, G_RAW),
 	IOC(KVM_SET_PIT2, V, G_RAW),
-	IOC(KVM_PPC_GET_PVINFO, V, G_RAW),
+	IOC_FZ(PPC_GET_PVINFO, V, G_RAW),
 	IOC(KVM_SET_TSC_KHZ, V | C, G_RAW),
 	IOC(KVM_GET_TSC_KHZ, V | C, G_RAW),
 	IOC(KVM_SIGNAL_MSI, V, G_RAW),
@@ -231,7 +244,7 @@ static const struct fz_ioc fz_table[] = {
 	IOC(KVM_SET_MEMORY_ATTRIBUTES, V, G_RAW),
 	IOC(KVM_CREATE_GUEST_MEMFD, V, G_RAW),
 	IOC(KVM_ARM_SET_DEVICE_ADDR, V, G_RAW),
-	IOC(KVM_S390_UCAS_MAP, C, G_RAW),
+	IOC_FZ(S390_UCAS_MAP, C, G_RAW),
 	/* vCPU fd */
 	IOC(KVM_RUN, C, G_RAW),
 	IOC(KVM_GET_REGS, C, G_RAW),
@@ -281,7 +294,7 @@ static const struct fz_ioc fz_table[] = {
 	IOC(KVM_GET_XSAVE2, C, G_RAW),
 	IOC(KVM_PRE_FAULT_MEMORY, C, G_RAW),
 	IOC(KVM_S390_INITIAL_RESET, C, G_RAW),
-	IOC(KVM_S390_MEM_OP, C, G_RAW),
+	IOC_FZ(S390_MEM_OP, C, G_RAW),
 };
 
 #undef S

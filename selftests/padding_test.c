@@ -339,7 +339,7 @@ TEST_F(vcpu, fresh_kvm_run_page)
 		bad++;
 		EXPECT_EQ(0, p[k]) TH_LOG("%s byte %zu: %#x (%s)",
 					  k < KVMC_PAGE_SIZE ? "kvm_run" : "PIO page",
-					  k % KVMC_PAGE_SIZE, p[k],
+					  (size_t)(k % KVMC_PAGE_SIZE), p[k],
 					  k < KVMC_PAGE_SIZE ? run_field_at(k) : "-");
 		if (bad > 16)
 			break;
