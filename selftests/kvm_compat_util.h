@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <linux/kvm.h>
 #include <linux/kvm_compat.h>
 
@@ -132,6 +133,10 @@ int kvmc_set_real_seg(int vcpu_fd, int seg, uint16_t sel);
 int kvmc_set_rip(int vcpu_fd, uint64_t rip);
 int kvmc_get_rip(int vcpu_fd, uint64_t *rip);
 int kvmc_enable_cap(int fd, uint32_t cap, uint64_t arg0);
+/* The scheduler state of thread @tid ('R', 'S', 'D'...), or '?'. */
+char kvmc_thread_state(pid_t tid);
+/* A userfaultfd with the UFFD_API handshake done, or -errno. */
+int kvmc_uffd_open(void);
 const char *kvmc_exit_name(uint32_t reason);	/* "KVM_EXIT_IO" */
 /*
  * Protected and long mode (setup_test, modes_test), on a guest of

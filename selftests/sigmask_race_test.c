@@ -141,40 +141,6 @@ static int consume(int sig)
 	return sigtimedwait(&s, NULL, &zero) == sig;
 }
 
-/* The scheduler state of thread @tid ('R', 'S', 'D'...), or '?'. */
-static char task_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-static int uffd_open(void)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, UFFDIO_API, &api)) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 /*
  * The setter: waits for @go, then KVM_SET_SIGNAL_MASK with @mask (NULL:
  * no KVM mask); @started is set just before the ioctl, @done just after.
@@ -247,7 +213,7 @@ static void *supplier_thread(void *p)
 			break;
 		}
 		if (__atomic_load_n(&c->setter->started, __ATOMIC_SEQ_CST)) {
-			st = task_state(c->setter->tid);
+			st = kvmc_thread_state(c->setter->tid);
 			if (st == 'D' || st == 'S') {
 				c->setter_state = st;
 				c->saw = SAW_SLEEPING;
@@ -315,7 +281,7 @@ FIXTURE_TEARDOWN(race)
 static int add_uffd_slot(struct race_fx *self)
 {
 	struct uffdio_register reg;
-	int r = uffd_open();
+	int r = kvmc_uffd_open();
 
 	if (r < 0)
 		return r;

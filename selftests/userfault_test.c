@@ -113,40 +113,6 @@ static bool wait_is_interruptible(void)
 	return kernel_version() >= 6002;
 }
 
-/* The scheduler state of thread @tid: 'S', 'D', 'R'... or '?' */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-static int uffd_open(void)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, UFFDIO_API, &api)) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
-}
-
 FIXTURE_SETUP(uffd)
 {
 	struct uffd_vm *v = &self->v;
@@ -172,7 +138,7 @@ FIXTURE_SETUP(uffd)
 	v->data = NULL;
 	KVMC_GUEST_SETUP(&v->g, NPAGES);
 
-	ret = uffd_open();
+	ret = kvmc_uffd_open();
 	if (ret == -ENOSYS || ret == -EPERM)
 		SKIP(return, "userfaultfd: %s", kvmc_errname(-ret));
 	ASSERT_LE(0, ret) TH_LOG("userfaultfd: %s", kvmc_errname(-ret));
@@ -333,14 +299,14 @@ TEST_F(uffd, missing_page_signal)
 	ASSERT_EQ(0, pthread_create(&c.thread, NULL, blocked_call_thread, &c));
 	expect_fault(_metadata, v->uffd, v->umem, false);
 
-	state = thread_state(c.tid);
+	state = kvmc_thread_state(c.tid);
 	EXPECT_EQ(interruptible ? 'S' : 'D', state);
 	others_proceed(_metadata, v);
 
 	ASSERT_EQ(0, pthread_kill(c.thread, SIGUSR1));
 	if (!interruptible) {
 		/* A killable sleep: the signal waits for the page. */
-		EXPECT_EQ('D', thread_state(c.tid));
+		EXPECT_EQ('D', kvmc_thread_state(c.tid));
 		supply_page(_metadata, v->uffd, v->umem, v->src);
 	}
 	ASSERT_EQ(0, pthread_join(c.thread, NULL));
