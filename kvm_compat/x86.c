@@ -290,7 +290,8 @@ static void kvmc_get_sregs(const struct kvmc_vcpu_arch *a,
 static bool kvmc_sregs_are_valid(const struct kvmc_vcpu_arch *a,
 				 const struct kvm_sregs *sregs)
 {
-	u64 gpa_rsvd = GENMASK_ULL(63, a->maxphyaddr);
+	/* As rsvd_bits(): a MAXPHYADDR above 63 reserves nothing. */
+	u64 gpa_rsvd = a->maxphyaddr > 63 ? 0 : GENMASK_ULL(63, a->maxphyaddr);
 	u64 apic_rsvd = gpa_rsvd | 0x2ff | (a->x2apic ? 0 : X2APIC_ENABLE);
 
 	if ((sregs->efer & EFER_LME) && (sregs->cr0 & X86_CR0_PG)) {

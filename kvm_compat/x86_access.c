@@ -132,7 +132,7 @@ static int kvmc_span_copy(struct kvmc_vcpu *vcpu, const struct kvmc_span *span,
 
 static u32 kvmc_cpl_access(const struct kvmc_vcpu *vcpu)
 {
-	return vcpu->arch.cpl == 3 ? KVMC_PF_USER : 0;
+	return kvmc_x86_cpl(vcpu) == 3 ? KVMC_PF_USER : 0;
 }
 
 /**

@@ -162,7 +162,8 @@ static u32 kvmc_opcode_flags_0f(u8 op)
 int kvmc_x86_fetch(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 		   unsigned int n, u64 *val)
 {
-	u32 access = KVMC_PF_FETCH | (vcpu->arch.cpl == 3 ? KVMC_PF_USER : 0);
+	u32 access = KVMC_PF_FETCH |
+		     (kvmc_x86_cpl(vcpu) == 3 ? KVMC_PF_USER : 0);
 	u64 ip, la, gpa;
 	unsigned int i;
 	int r;
@@ -342,7 +343,8 @@ static int kvmc_decode_prefixes(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 			*opsize = true;
 			break;
 		case 0x67:
-			insn->ad_size = lm ? 4 : 6 - insn->ad_size;
+			/* Repeated, it is still one prefix. */
+			insn->ad_size = lm ? 4 : 6 - insn->code_size;
 			break;
 		case 0x26:
 		case 0x2e:

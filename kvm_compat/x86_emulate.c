@@ -410,6 +410,15 @@ static int kvmc_op_load(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn,
 	return 0;
 }
 
+/* A privileged instruction at too high a CPL: #GP(0), not executed. */
+static int kvmc_gp0(struct kvmc_insn *insn)
+{
+	insn->fault = (struct kvmc_fault){
+		.vector = KVMC_GP_VECTOR, .has_error = true,
+	};
+	return KVMC_X86_FAULT;
+}
+
 /* in/out: AL, AX or EAX with a port from the immediate or DX. */
 static int kvmc_op_io(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 {
@@ -419,7 +428,7 @@ static int kvmc_op_io(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 
 	/* Above IOPL the TSS's I/O bitmap decides: outside the subset. */
 	if ((vcpu->arch.cr0 & X86_CR0_PE) &&
-	    vcpu->arch.cpl > ((insn->regs.rflags & X86_EFLAGS_IOPL) >> 12))
+	    kvmc_x86_cpl(vcpu) > ((insn->regs.rflags & X86_EFLAGS_IOPL) >> 12))
 		return KVMC_X86_UNSUPPORTED;
 	return kvmc_x86_pio(vcpu, insn, port, size, !(op & 2));
 }
@@ -558,8 +567,8 @@ int kvmc_x86_execute(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 	case 0xec ... 0xef:
 		return kvmc_op_io(vcpu, insn);
 	case 0xf4:
-		if (vcpu->arch.cpl)
-			return KVMC_X86_UNSUPPORTED;
+		if (kvmc_x86_cpl(vcpu))
+			return kvmc_gp0(insn);
 		kvmc_x86_commit(vcpu, insn);
 		vcpu->run->exit_reason = KVM_EXIT_HLT;
 		return KVMC_X86_EXIT;
@@ -567,8 +576,9 @@ int kvmc_x86_execute(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 	case 0xf7:
 		return kvmc_op_grp3(vcpu, insn);
 	case 0xfa:
-		if (vcpu->arch.cpl > ((insn->regs.rflags & X86_EFLAGS_IOPL) >> 12))
-			return KVMC_X86_UNSUPPORTED;
+		if (kvmc_x86_cpl(vcpu) >
+		    ((insn->regs.rflags & X86_EFLAGS_IOPL) >> 12))
+			return kvmc_gp0(insn);
 		insn->regs.rflags &= ~(u64)X86_EFLAGS_IF;
 		return 0;
 	default:		/* 0xfe, 0xff */

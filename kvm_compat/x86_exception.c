@@ -254,7 +254,7 @@ static int kvmc_shutdown(struct kvmc_vcpu *vcpu)
  */
 int kvmc_x86_deliver(struct kvmc_vcpu *vcpu, const struct kvmc_fault *fault)
 {
-	struct kvmc_fault f = *fault, nested;
+	struct kvmc_fault f = *fault, nested = {};
 	int r;
 
 	if (!(vcpu->arch.cr0 & X86_CR0_PE))
@@ -271,6 +271,9 @@ int kvmc_x86_deliver(struct kvmc_vcpu *vcpu, const struct kvmc_fault *fault)
 		if (r != KVMC_X86_FAULT)
 			return r;
 
+		/* A #PF loads CR2 when it is detected, even if it ends in #DF. */
+		if (nested.vector == KVMC_PF_VECTOR)
+			vcpu->arch.cr2 = nested.cr2;
 		if (f.vector == KVMC_DF_VECTOR)
 			return kvmc_shutdown(vcpu);
 		if ((f.vector == KVMC_PF_VECTOR &&

@@ -69,10 +69,12 @@ static int kvmc_page_fault(const struct kvmc_vcpu *vcpu,
 	if ((w->access & KVMC_PF_FETCH) && (a->efer & EFER_NX) &&
 	    (a->cr4 & X86_CR4_PAE))
 		code |= KVMC_PF_FETCH;
-	fault->vector = KVMC_PF_VECTOR;
-	fault->has_error = true;
-	fault->error_code = code;
-	fault->cr2 = w->la;
+	*fault = (struct kvmc_fault){
+		.vector = KVMC_PF_VECTOR,
+		.has_error = true,
+		.error_code = code,
+		.cr2 = w->la,
+	};
 	return KVMC_X86_FAULT;
 }
 
@@ -186,6 +188,9 @@ static int kvmc_walk64(struct kvmc_vcpu *vcpu, struct kvmc_walk *w, u64 *gpa,
 		rsvd_high = GENMASK_ULL(51, kvmc_host_maxphyaddr);
 	if (!(a->efer & EFER_NX))
 		rsvd_high |= KVMC_PTE_NX;
+	/* PAE (not 4-level): bits 62:52 are reserved, not ignored. */
+	if (!lma)
+		rsvd_high |= GENMASK_ULL(62, 52);
 
 	if (lma) {
 		table = a->cr3 & KVMC_PTE_ADDR;

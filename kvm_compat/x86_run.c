@@ -47,6 +47,21 @@ bool kvmc_x86_long_mode(const struct kvmc_vcpu *vcpu)
 	       (vcpu->arch.seg[KVMC_SREG_CS].attrib & KVMC_SEG_L);
 }
 
+/*
+ * The current privilege level: SS.DPL as KVM_SET_SREGS gave it, as
+ * svm_set_segment() stores it in VMCB.CPL and svm_get_cpl() reads it, in
+ * real mode too (kvm-amd's /dev/kvm does not halt a real-mode guest whose
+ * ss.dpl is 3: run_test's vcpu.real_mode_hlt_ss_dpl_3).  Checks that the
+ * architecture makes in protected mode only (IOPL, RDMSR) also look at
+ * CR0.PE.  Revision 1 had no privilege levels: 0.
+ */
+unsigned int kvmc_x86_cpl(const struct kvmc_vcpu *vcpu)
+{
+	if (kvmc_guest_rev(vcpu->vm) < KVMC_GUEST_REV_PROTECTED_MODE)
+		return 0;
+	return vcpu->arch.cpl;
+}
+
 /**
  * kvmc_x86_next_rip() - rip after the instruction, while it is decoded
  * @insn: the instruction, its registers still as the vCPU's
@@ -226,7 +241,7 @@ int kvmc_x86_msr(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn, bool write)
 	u32 type = write ? KVM_MSR_FILTER_WRITE : KVM_MSR_FILTER_READ;
 	u64 reason = kvmc_x86_msr_allowed(vcpu->vm, index, type) ?
 		     KVM_MSR_EXIT_REASON_UNKNOWN : KVM_MSR_EXIT_REASON_FILTER;
-	bool cpl0 = !(vcpu->arch.cr0 & X86_CR0_PE) || !vcpu->arch.cpl;
+	bool cpl0 = !(vcpu->arch.cr0 & X86_CR0_PE) || !kvmc_x86_cpl(vcpu);
 
 	if (cpl0 && (READ_ONCE(vcpu->vm->arch.user_space_msr_mask) & reason))
 		return kvmc_msr_exit(vcpu, insn, write, index,

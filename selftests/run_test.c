@@ -499,6 +499,78 @@ TEST_F(vcpu, run_after_hlt)
 	EXPECT_EQ(0x42, self->g.mem[DATA_GPA]);
 }
 
+/*
+ * A real-mode guest with ss.dpl = 3 left by KVM_SET_SREGS (many VMMs copy
+ * kvm_segment as it comes): kvm-amd keeps SS.DPL as the CPL
+ * (svm_set_segment(), svm_get_cpl()) in real mode too, so hlt raises #GP,
+ * delivered through the IVT: the handler's out exits (rip on it, as for
+ * any port I/O exit), and the frame holds the hlt's address.  kvm_compat's first guest
+ * revision had no CPL and halts, as it always did.
+ */
+#define GP_HANDLER	0x1100
+#define GP_STACK	0x2000
+
+static void load_hlt_ss_dpl_3(struct __test_metadata *_metadata,
+			      struct kvmc_guest *g)
+{
+	static const uint8_t code[] = { 0xf4 };	/* 0x1000 hlt */
+	static const uint8_t handler[] = {
+		0xe6, 0x10,		/* 0x1100 out 0x10, al */
+		0xf4,			/* 0x1102 hlt */
+	};
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	memcpy(g->mem + GP_HANDLER, handler, sizeof(handler));
+	g->mem[13 * 4] = GP_HANDLER & 0xff;	/* IVT[13]: 0000:1100 */
+	g->mem[13 * 4 + 1] = GP_HANDLER >> 8;
+	ASSERT_EQ(0, kvmc_guest_load(g, KVMC_CODE_GPA, code, sizeof(code)));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_REGS, &r));
+	r.rsp = GP_STACK;
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_SET_REGS, &r));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_SREGS, &s));
+	s.ss.dpl = 3;
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_SET_SREGS, &s));
+	ASSERT_EQ(0, ioctl(g->vcpu, KVM_GET_SREGS, &s));
+	EXPECT_EQ(3, s.ss.dpl);
+}
+
+TEST_F(vcpu, real_mode_hlt_ss_dpl_3)
+{
+	struct kvmc_guest g1;
+	struct kvm_regs r;
+	uint16_t frame[3];
+	uint64_t rip;
+	int sys, ret;
+
+	load_hlt_ss_dpl_3(_metadata, &self->g);
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_IO);
+	EXPECT_PIO(KVM_EXIT_IO_OUT, 0x10);
+	GET_REGS(&r);
+	EXPECT_EQ(GP_HANDLER, r.rip);	/* the out completes on KVM_RUN */
+	EXPECT_EQ(GP_STACK - 6, r.rsp);
+	memcpy(frame, self->g.mem + GP_STACK - 6, sizeof(frame));
+	EXPECT_EQ(KVMC_CODE_GPA, frame[0]);	/* ip of the hlt */
+	EXPECT_EQ(0, frame[1]);			/* cs */
+
+	sys = kvmc_open();
+	ASSERT_LE(0, sys);
+	if (kvmc_check_ext(sys, KVMC_CAP_GUEST_REV) <= 0) {
+		close(sys);
+		return;		/* upstream: no guest revisions */
+	}
+	ret = kvmc_guest_create_vm(&g1, sys, NPAGES, 0);
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, kvmc_enable_cap(g1.vm, KVMC_CAP_GUEST_REV, 1));
+	ret = kvmc_guest_create_vcpu(&g1);
+	ASSERT_EQ(0, ret);
+	load_hlt_ss_dpl_3(_metadata, &g1);
+	KVMC_RUN_EXPECT(&g1, KVM_EXIT_HLT);
+	ASSERT_EQ(0, kvmc_get_rip(g1.vcpu, &rip));
+	EXPECT_EQ(0x1001, rip);
+	kvmc_guest_destroy(&g1);
+}
+
 /* CS base and IP: the code runs from CS 0x100, IP 0. */
 TEST_F(vcpu, code_segment_base)
 {

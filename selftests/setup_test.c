@@ -28,6 +28,10 @@
 
 #define EFER_LME	0x100ULL
 #define EFER_NX		0x800ULL
+#define EFER_LMA	0x400ULL
+#define CR0_PE		0x1ULL
+#define CR0_PG		0x80000000ULL
+#define CR4_PAE		0x20ULL
 #define MAX_ENTRIES	256		/* KVM_MAX_CPUID_ENTRIES */
 #define FILL		0xa5
 
@@ -283,6 +287,41 @@ TEST_F(vcpu, cpuid_enables_long_mode)
 				(unsigned long)&s));
 	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &s));
 	EXPECT_EQ(EFER_LME | EFER_NX, s.efer);
+	free(sup);
+}
+
+/*
+ * The guest's MAXPHYADDR (CPUID 0x80000008.EAX[7:0]) reserves CR3 bits
+ * MAXPHYADDR to 63 in long mode; a value above 63, which KVM_SET_CPUID2
+ * accepts, reserves none (rsvd_bits() of an empty range).
+ */
+TEST_F(vcpu, maxphyaddr_above_63)
+{
+	struct kvm_cpuid2 *sup = kvmc_get_supported_cpuid(self->fds.sys);
+	struct kvm_cpuid_entry2 *e;
+	struct kvm_sregs s;
+
+	ASSERT_NE(NULL, sup);
+	e = kvmc_cpuid_entry(sup, 0x80000008);
+	ASSERT_NE(NULL, e);
+	e->eax = (e->eax & ~0xffU) | 36;
+	ASSERT_EQ(0, kvmc_ioctl(self->fds.vcpu, KVM_SET_CPUID2,
+				(unsigned long)sup));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &s));
+	s.efer = EFER_LME | EFER_LMA;
+	s.cr0 |= CR0_PE | CR0_PG;
+	s.cr4 |= CR4_PAE;
+	s.cr3 = 1ULL << 59;
+	EXPECT_EQ(-EINVAL, kvmc_ioctl(self->fds.vcpu, KVM_SET_SREGS,
+				      (unsigned long)&s));
+
+	e->eax |= 0xff;
+	ASSERT_EQ(0, kvmc_ioctl(self->fds.vcpu, KVM_SET_CPUID2,
+				(unsigned long)sup));
+	EXPECT_EQ(0, kvmc_ioctl(self->fds.vcpu, KVM_SET_SREGS,
+				(unsigned long)&s));
+	ASSERT_EQ(0, ioctl(self->fds.vcpu, KVM_GET_SREGS, &s));
+	EXPECT_EQ(1ULL << 59, s.cr3);
 	free(sup);
 }
 

@@ -135,6 +135,8 @@ struct kvmc_insn {
 u64 kvmc_x86_next_rip(const struct kvmc_insn *insn);
 /* Does @vcpu run 64-bit code? */
 bool kvmc_x86_long_mode(const struct kvmc_vcpu *vcpu);
+/* The CPL: SS.DPL (0 in guest revision 1) */
+unsigned int kvmc_x86_cpl(const struct kvmc_vcpu *vcpu);
 
 /* x86_decode.c */
 int kvmc_x86_decode(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn);
