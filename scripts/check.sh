@@ -103,11 +103,35 @@ done
 wait
 kvmc_log "builds: $(($(kvmc_now) - t))s"
 
+# Migration across kernels (Documentation/migration.rst): the translate=y
+# base boots of the oldest and the newest series save a running guest
+# (kvmc.xk=save), then each boots again and restores the other's
+# (kvmc.cmd=xkernel): upgrade and rollback.
+xk_series=()
+if [[ " $MODES " == *" y "* ]] && [[ " $ABIS " == *" 64 "* ]] &&
+   { [ -z "$TESTS" ] || [[ " $TESTS " == *" migrate_test "* ]]; }; then
+	for s in $KVMC_SERIES_ALL; do
+		[[ " $KERNELS " == *" $s "* ]] && xk_series+=("$s")
+	done
+	if [ "${#xk_series[@]}" -ge 2 ]; then
+		xk_series=("${xk_series[0]}" "${xk_series[-1]}")
+	else
+		xk_series=()
+	fi
+fi
+xk_saves() {
+	local s
+	for s in "${xk_series[@]}"; do
+		[ "$s" = "$1" ] && [ "$2" = y ] && echo kvmc.xk=save
+	done
+	:
+}
+
 # The matrix: "<series> <mode> <variant> <extra cmdline words>".
 boots=()
 for s in $KERNELS; do
 	for m in $MODES; do
-		boots+=("$s $m base")
+		boots+=("$s $m base $(xk_saves "$s" "$m")")
 	done
 done
 # ia32_emulation=0 where the kernel knows the parameter ("x86: Make
@@ -124,15 +148,18 @@ if [ "$NOIA32" = 1 ] && [[ " $MODES " == *" y "* ]]; then
 fi
 
 boot_one() {
-	local s=$1 m=$2 v=$3 extra=${4:-}
+	local s=$1 m=$2 v=$3
+	shift 3
+	local extra="$*" cmd=tests
 	local log="$results/${s}_${m}_$v.log"
-	local initrd="$results/initramfs-$s-$m.cpio.gz"
+	local initrd="$results/initramfs-$s-$m${xk_initrd:-}.cpio.gz"
 	if [ ! -f "$initrd" ]; then
 		kvmc_no_boot_log "$log"
 		return
 	fi
+	[ "$v" = xkernel ] && cmd=xkernel
 	"$top/scripts/qemu-run.sh" -k "${kver[$s]}" -i "$initrd" -l "$log" \
-		-a "kvmc.cmd=tests $extra" || :
+		-a "kvmc.cmd=$cmd $extra" || :
 	kvmc_log "boot $s $m $v: $(tail -n1 "$log")"
 }
 
@@ -149,6 +176,50 @@ for b in "${boots[@]}"; do
 done
 wait || :
 kvmc_log "boots: $(($(kvmc_now) - t))s"
+
+# The second round of the migration across kernels: the blobs each saving
+# boot printed (a gzipped tar in base64) unpacked to $results/xk/<series>/,
+# then for each series a cpio of the others' appended to its initramfs
+# (the kernel unpacks both), as /xk/<series>/ with /xk/EXPECT.
+if [ "${#xk_series[@]}" -ge 2 ]; then
+	t=$(kvmc_now)
+	for s in "${xk_series[@]}"; do
+		mkdir -p "$results/xk/$s"
+		sed -n '/^### kvmc-xk-begin/,/^### kvmc-xk-end/{/^###/d;s/\r$//;p}' \
+			"$results/${s}_y_base.log" | base64 -d 2>/dev/null |
+			tar -xzf - -C "$results/xk/$s" 2>/dev/null || :
+	done
+	xk_boots=()
+	for s in "${xk_series[@]}"; do
+		stage="$results/xk-stage-$s"
+		mkdir -p "$stage/xk"
+		: >"$stage/xk/EXPECT"
+		for o in "${xk_series[@]}"; do
+			[ "$o" = "$s" ] && continue
+			cp -r "$results/xk/$o" "$stage/xk/$o"
+			echo "$o" >>"$stage/xk/EXPECT"
+		done
+		if [ -f "$results/initramfs-$s-y.cpio.gz" ]; then
+			(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -c) |
+				cat "$results/initramfs-$s-y.cpio.gz" - \
+				>"$results/initramfs-$s-y-xk.cpio.gz"
+		fi
+		xk_boots+=("$s y xkernel")
+		boots+=("$s y xkernel")
+	done
+	running=0
+	for b in "${xk_boots[@]}"; do
+		if [ "$running" -ge "$JOBS" ]; then
+			wait -n || :
+			running=$((running - 1))
+		fi
+		# shellcheck disable=SC2086
+		xk_initrd=-xk boot_one $b &
+		running=$((running + 1))
+	done
+	wait || :
+	kvmc_log "migration across kernels (${xk_series[*]}): $(($(kvmc_now) - t))s"
+fi
 
 echo "results: $results/ (logs per boot, cases.tsv; also .cache/results/latest)"
 echo "total: $(($(kvmc_now) - t0))s"

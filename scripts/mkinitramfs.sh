@@ -59,6 +59,7 @@ install -m 0755 "$top/scripts/guest/run-bench.sh" "$stage/bin/kvmc-run-bench"
 install -m 0755 "$top/scripts/guest/run-debug.sh" "$stage/bin/kvmc-run-debug"
 install -m 0755 "$top/scripts/guest/run-fuzz.sh" "$stage/bin/kvmc-run-fuzz"
 install -m 0755 "$top/scripts/guest/run-kselftest.sh" "$stage/bin/kvmc-run-kselftest"
+install -m 0755 "$top/scripts/guest/run-xkernel.sh" "$stage/bin/kvmc-xkernel"
 # Built for the host's own (64-bit) ABI: it must run in every boot.
 ${CC:-gcc} -static -O2 -Wall -o "$stage/bin/kvmc-exec" "$top/scripts/guest/kvmc-exec.c"
 

@@ -162,6 +162,13 @@ FNR == 1 {
 	next
 }
 
+# A save of the migration across kernels that failed (its restores fail
+# too, in the kvmc.cmd=xkernel boot).
+/^### kvmc-xk-fail / {
+	record("fail", "64", "-", "migrate_test_64", "(xkernel save)", substr($0, 20))
+	next
+}
+
 /^### kvmc-missing / {
 	record("skip", abi_of($3), "-", $3, "(binary)", "not built for this ABI")
 	next
