@@ -53,8 +53,9 @@ long kvmc_vm_check_extension(struct kvmc_vm *vm, unsigned long cap)
  * @cap: args[0] the revision; flags and args[1..3] must be 0
  *
  * Like the VM-wide capabilities of upstream that change what vCPUs do
- * (KVM_CAP_X86_APIC_BUS_CYCLES_NS, KVM_CAP_SPLIT_IRQCHIP), only before
- * the first vCPU is created: a vCPU never sees its revision change.
+ * (KVM_CAP_X86_APIC_BUS_CYCLES_NS, which is EINVAL too once a vCPU
+ * exists), only before the first vCPU is created: a vCPU never sees its
+ * revision change.
  * Selecting the revision the VM already runs succeeds at any time.
  *
  * Return: 0, or -EINVAL for flags, a revision that does not exist, or a

@@ -145,7 +145,9 @@ static int kvmc_deliver(struct kvmc_vcpu *vcpu, const struct kvmc_fault *fault)
 	ev->exception.pending = false;
 	ev->exception.injected = false;
 	ev->nmi_injected = false;
-	ev->irq_injected = false;
+	/* Before guest revision 3 a queued interrupt stayed queued. */
+	if (kvmc_guest_rev(vcpu->vm) >= KVMC_GUEST_REV_EVENTS)
+		ev->irq_injected = false;
 	ev->shadow = false;
 	return 1;
 }
@@ -174,7 +176,7 @@ int kvmc_x86_inject_events(struct kvmc_vcpu *vcpu)
 {
 	struct kvmc_x86_events *ev = &vcpu->arch.events;
 	struct kvmc_x86_exception *ex = &ev->exception;
-	struct kvmc_fault fault = { .vector = 0 };
+	struct kvmc_fault fault = { .keep_cr2 = true };
 	int r;
 
 	kvmc_process_nmi(ev);
@@ -193,6 +195,7 @@ int kvmc_x86_inject_events(struct kvmc_vcpu *vcpu)
 		fault.injected = ex->pending && kvmc_exception_is_fault(ex->vector);
 		return kvmc_deliver(vcpu, &fault);
 	}
+	fault.external = true;
 	if (ev->nmi_injected) {
 		fault.vector = KVMC_NMI_VECTOR;
 		r = kvmc_deliver(vcpu, &fault);

@@ -261,7 +261,7 @@ int kvmc_x86_deliver(struct kvmc_vcpu *vcpu, const struct kvmc_fault *fault)
 		return kvmc_x86_real_mode_exception(vcpu, f.vector);
 
 	for (;;) {
-		if (f.vector == KVMC_PF_VECTOR)
+		if (f.vector == KVMC_PF_VECTOR && !f.keep_cr2)
 			vcpu->arch.cr2 = f.cr2;
 		r = kvmc_deliver_idt(vcpu, &f, &nested);
 		if (r == 0)
@@ -274,6 +274,10 @@ int kvmc_x86_deliver(struct kvmc_vcpu *vcpu, const struct kvmc_fault *fault)
 		/* A #PF loads CR2 when it is detected, even if it ends in #DF. */
 		if (nested.vector == KVMC_PF_VECTOR)
 			vcpu->arch.cr2 = nested.cr2;
+		if (f.external) {
+			f = nested;
+			continue;
+		}
 		if (f.vector == KVMC_DF_VECTOR)
 			return kvmc_shutdown(vcpu);
 		if ((f.vector == KVMC_PF_VECTOR &&

@@ -300,7 +300,11 @@ static int kvmc_run_insn(struct kvmc_vcpu *vcpu, struct kvmc_insn *insn)
 	case KVMC_X86_EXIT:
 		return 0;
 	case KVMC_X86_FAULT:
-		return kvmc_x86_deliver(vcpu, &insn->fault);
+		r = kvmc_x86_deliver(vcpu, &insn->fault);
+		/* An interrupt shadow ends at the event boundary. */
+		if (r == 1)
+			vcpu->arch.events.shadow = false;
+		return r;
 	case KVMC_X86_UNSUPPORTED:
 	case -ENOENT:	/* code, a page table or an operand outside RAM */
 		return kvmc_x86_internal_error(vcpu, insn);

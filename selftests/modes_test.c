@@ -783,6 +783,37 @@ TEST_F(code32, msr_gp_through_idt)
 }
 
 /*
+ * A #PF on its way through KVM_SET_VCPU_EVENTS (exception.injected, as a
+ * VMM restores one) is delivered before the first instruction, with the
+ * error code given and without RF; CR2 stays what KVM_SET_SREGS made it:
+ * without KVM_CAP_EXCEPTION_PAYLOAD nothing loads it
+ * (svm_inject_exception()).
+ */
+TEST_F(code32, injected_page_fault_keeps_cr2)
+{
+	static const uint8_t code[] = { 0xf4 };	/* hlt */
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs s;
+
+	LOAD(code);
+	set_handler(_metadata, &self->g, variant->mode, 14);
+	GET_SREGS(&s);
+	s.cr2 = 0x5000;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_SREGS, &s));
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_GET_VCPU_EVENTS, &ev));
+	ev.exception.injected = 1;
+	ev.exception.nr = 14;
+	ev.exception.has_error_code = 1;
+	ev.exception.error_code = 0x2;
+	ev.flags = 0;
+	ASSERT_EQ(0, ioctl(self->g.vcpu, KVM_SET_VCPU_EVENTS, &ev));
+	KVMC_RUN_EXPECT(&self->g, KVM_EXIT_HLT);
+	GET_SREGS(&s);
+	EXPECT_EQ(0x5000, s.cr2);
+	check_frame(_metadata, &self->g, variant->mode, 0x2, KVMC_CODE_GPA, 0x2);
+}
+
+/*
  * The documented divergence: "shl eax, 1" is not in kvm_compat's subset.
  * Upstream runs it; kvm_compat stops with an emulation failure, rip on
  * the instruction.

@@ -62,6 +62,12 @@ struct kvmc_vcpu;
  * @injected:	raised by what upstream KVM emulates itself (RDMSR, WRMSR)
  *		and injects: the RFLAGS image pushed for it has RF set, as
  *		inject_pending_event() sets it for a fault-class exception
+ * @keep_cr2:	an event on its way (KVM_SET_VCPU_EVENTS, an MSR exit's
+ *		#GP): CR2 is left as it is, as svm_inject_exception() does
+ *		without a payload
+ * @external:	an NMI or an interrupt: a fault while delivering it is
+ *		delivered alone, never combined into a double fault (the
+ *		SDM's table applies to a first exception only)
  */
 struct kvmc_fault {
 	u8 vector;
@@ -69,6 +75,8 @@ struct kvmc_fault {
 	u32 error_code;
 	u64 cr2;
 	bool injected;
+	bool keep_cr2;
+	bool external;
 };
 
 /**
