@@ -435,6 +435,13 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 		return kvmc_x86_set_cpuid2(vcpu, argp);
 	case KVM_GET_CPUID2:
 		return kvmc_x86_get_cpuid2(vcpu, argp);
+	case KVM_MEMORY_ENCRYPT_OP:
+		/*
+		 * No SEV or TDX: upstream's answer since it has a vCPU case
+		 * (kvm_arch_vcpu_ioctl(), without vcpu_mem_enc_ioctl).  The
+		 * compat number falls to the default, as upstream's does.
+		 */
+		return -ENOTTY;
 	default:
 		return -EINVAL;
 	}

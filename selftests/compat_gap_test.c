@@ -19,10 +19,14 @@
  *   not set (there KVM_XEN_HVM_CONFIG gives ENOTTY)
  *   (compat_gap_test: guest.xen_hcall_exit_layout)
  *
- * The second is a matter of the header the binary is built with: with the
- * padding of upstream/rfc/0001 (struct kvm_xen_exit's union at 8 for
- * ia32 too, as a kselftest build against a patched tree has it) an ia32
- * caller reads the input right; the test asserts what its header implies.
+ * On the vCPU fd (not in the audit's lines, which are about the VM fd):
+ * the compat number is an unknown vCPU ioctl, EINVAL; the 64-bit number
+ * reaches the vCPU case TDX added, ENOTTY without TDX (EINVAL before it,
+ * Documentation/by-version.rst).
+ *
+ * The second is a matter of the header the binary is built with: the test
+ * asserts what its header implies (offsetof() of the union), so that a
+ * header with the union at 8 for ia32 too would read the input right.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -64,6 +68,22 @@ TEST_F(vcpu, memory_encrypt_op_number)
 	/* The 64-bit number, hand-built: the native case (no SEV). */
 	r = kvmc_ioctl(self->fds.vm, ENC_OP_64, 0);
 	EXPECT_EQ(-ENOTTY, r) TH_LOG("%s, 64-bit number: %s",
+				     kvmc_abi_name(), kvmc_errname(-r));
+}
+
+TEST_F(vcpu, memory_encrypt_op_number_vcpu)
+{
+	int r;
+
+	/* The vCPU case (no TDX): ENOTTY. */
+	r = kvmc_ioctl(self->fds.vcpu, ENC_OP_64, 0);
+	EXPECT_EQ(-ENOTTY, r) TH_LOG("%s, vCPU fd, 64-bit number: %s",
+				     kvmc_abi_name(), kvmc_errname(-r));
+	if (!kvmc_is_compat_abi())
+		return;
+	/* No compat case: an unknown vCPU ioctl. */
+	r = kvmc_ioctl(self->fds.vcpu, ENC_OP_32, 0);
+	EXPECT_EQ(-EINVAL, r) TH_LOG("%s, vCPU fd, own number: %s",
 				     kvmc_abi_name(), kvmc_errname(-r));
 }
 

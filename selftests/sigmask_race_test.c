@@ -14,17 +14,19 @@
  * thread with a signal mask that is neither its own nor the KVM mask's:
  * emptied (a mask set during a run that began without one: real_blocked
  * was never saved), or the KVM mask (a mask removed during a run that
- * began with one).  kvm_compat takes the vCPU mutex on both paths
- * (Documentation/divergences.rst, "Locking"); so does upstream with the
- * patch of upstream/patches/ (make upstream-check).
+ * began with one).  Taking the vCPU mutex on the compat path too, as the
+ * native one does, makes the compat ioctl wait for the run instead.
  *
  * The race is made deterministic rather than hoped for: the vCPU waits
  * inside KVM_RUN for a guest page behind userfaultfd, a second thread
  * calls KVM_SET_SIGNAL_MASK, and a third supplies the page only once that
  * call has returned (the ioctl does not wait for the run) or the second
- * thread sleeps in it (it does).  Which of the two happened is the
- * observation; the thread's mask after KVM_RUN and the mask the next
- * KVM_RUN uses are then asserted.  A device whose compat
+ * thread sleeps in it uninterruptibly, 'D' in /proc, as mutex_lock_killable()
+ * does (it waits), for D_POLLS polls in a row.  One of the two must happen
+ * within WAIT_MS.  Which one is the observation; a setter seen sleeping
+ * must also return only after the page was supplied, as KVM_RUN cannot end
+ * before.  The thread's mask after KVM_RUN and the mask the next KVM_RUN
+ * uses are then asserted.  A device whose compat
  * KVM_SET_SIGNAL_MASK did not wait fails, except upstream's from ia32 and
  * x32, which is reported as an expected failure (XFAIL) with what the
  * thread's mask became.  race.free_running hammers both ioctls for a fixed
@@ -66,6 +68,7 @@
 #define KVM_MASK	KSIG(SIG_HIGH)	/* a KVM mask: SIGUSR1 unblocked */
 #define PAGE_BYTE	0x5a		/* what UFFDIO_COPY puts at UFFD_GPA */
 #define WAIT_MS		5000		/* for the setter to return or sleep */
+#define D_POLLS		3		/* 'D' seen this many polls in a row */
 #define FREE_RUNS	2000
 #define FREE_SETS_MAX	1000000
 
@@ -84,6 +87,18 @@
 } while (0)
 
 static volatile sig_atomic_t delivered;
+
+/*
+ * Ticks taken just before the page is supplied and as the setter's ioctl
+ * returns.  A KVM_SET_SIGNAL_MASK that waits for KVM_RUN cannot return
+ * before the page is there, since the run cannot end without it.
+ */
+static unsigned int return_seq;	/* __atomic */
+
+static unsigned int next_seq(void)
+{
+	return __atomic_add_fetch(&return_seq, 1, __ATOMIC_SEQ_CST);
+}
 
 static void count_signal(int sig)
 {
@@ -143,7 +158,8 @@ static int consume(int sig)
 
 /*
  * The setter: waits for @go, then KVM_SET_SIGNAL_MASK with @mask (NULL:
- * no KVM mask); @started is set just before the ioctl, @done just after.
+ * no KVM mask); @started is set just before the ioctl, @done just after,
+ * @seq is the tick taken as the ioctl returned.
  */
 struct setter {
 	pthread_t thread;
@@ -153,6 +169,7 @@ struct setter {
 	volatile pid_t tid;
 	int started, done;	/* __atomic */
 	int ret;
+	unsigned int seq;
 };
 
 static void *setter_thread(void *p)
@@ -164,6 +181,7 @@ static void *setter_thread(void *p)
 		;
 	__atomic_store_n(&s->started, 1, __ATOMIC_SEQ_CST);
 	s->ret = set_kvm_mask(s->vcpu, s->mask);
+	s->seq = next_seq();
 	__atomic_store_n(&s->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
@@ -171,7 +189,7 @@ static void *setter_thread(void *p)
 /* What the supplier saw of the setter before it supplied the page. */
 enum saw {
 	SAW_RETURNED,		/* its ioctl had returned: no wait for KVM_RUN */
-	SAW_SLEEPING,		/* asleep in its ioctl: waiting for KVM_RUN */
+	SAW_SLEEPING,		/* in 'D' in its ioctl: waiting for KVM_RUN */
 	SAW_NEITHER,		/* neither within WAIT_MS */
 };
 
@@ -187,7 +205,8 @@ struct supplier {
 	const void *src;
 	struct setter *setter;
 	enum saw saw;
-	char setter_state;
+	char setter_state;	/* as last seen */
+	unsigned int seq;	/* the tick before UFFDIO_COPY */
 	int fault, copy;	/* 0 or -errno */
 };
 
@@ -197,8 +216,7 @@ static void *supplier_thread(void *p)
 	struct pollfd pfd = { .fd = c->uffd, .events = POLLIN };
 	struct uffdio_copy copy;
 	struct uffd_msg msg;
-	char st;
-	int i;
+	int i, d = 0;
 
 	c->fault = -ETIMEDOUT;
 	if (poll(&pfd, 1, 30000) == 1 &&
@@ -213,9 +231,14 @@ static void *supplier_thread(void *p)
 			break;
 		}
 		if (__atomic_load_n(&c->setter->started, __ATOMIC_SEQ_CST)) {
-			st = kvmc_thread_state(c->setter->tid);
-			if (st == 'D' || st == 'S') {
-				c->setter_state = st;
+			c->setter_state = kvmc_thread_state(c->setter->tid);
+			/*
+			 * mutex_lock_killable() sleeps TASK_KILLABLE: 'D'
+			 * until the run ends.  'S' could be any other sleep,
+			 * a single 'D' a short one (a page fault).
+			 */
+			d = c->setter_state == 'D' ? d + 1 : 0;
+			if (d == D_POLLS) {
 				c->saw = SAW_SLEEPING;
 				break;
 			}
@@ -226,6 +249,7 @@ static void *supplier_thread(void *p)
 	copy.dst = c->page;
 	copy.src = KVMC_HVA(c->src);
 	copy.len = KVMC_PAGE_SIZE;
+	c->seq = next_seq();
 	c->copy = ioctl(c->uffd, UFFDIO_COPY, &copy) ? -errno : 0;
 	return NULL;
 }
@@ -367,6 +391,12 @@ static void race_once(struct __test_metadata *_metadata,
 	       c.saw == SAW_SLEEPING ? "waited for KVM_RUN" :
 	       "neither returned nor slept within 5 s",
 	       (unsigned long long)after);
+	ASSERT_NE(SAW_NEITHER, c.saw)
+		TH_LOG("the setter neither returned nor slept in 'D' (last state '%c')",
+		       c.setter_state ? c.setter_state : '?');
+	if (c.saw == SAW_SLEEPING)
+		ASSERT_GT(s.seq, c.seq)
+			TH_LOG("KVM_SET_SIGNAL_MASK slept, yet returned before KVM_RUN could end");
 	if (c.saw == SAW_RETURNED) {
 		/* The mask changed under the run: the thread's may be lost. */
 		if (kvmc_is_upstream() && kvmc_is_compat_abi())
