@@ -96,6 +96,13 @@ done
 for d in arch-uapi arch uapi include; do
 	[ -d "$bdir/overlay/$d" ] && inc="-I$bdir/overlay/$d $inc"
 done
+# arch/x86/kvm/trace.h sets TRACE_INCLUDE_PATH ../../arch/x86/kvm, which
+# <trace/define_trace.h> includes relative to its own folder: in a tree
+# that is arch/x86/kvm/trace.h, in a headers package nothing.  Any folder
+# two levels below BUILDDIR finds the copy (the overlay's did, by luck,
+# only when the series changed a header).
+mkdir -p "$bdir/overlay/trace"
+inc="$inc -I$bdir/overlay/trace"
 
 if [ "$touch_files" = y ]; then
 	for f in "$@"; do
