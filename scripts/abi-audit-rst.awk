@@ -31,6 +31,7 @@ function kvmc_text(k) {
 	if (k == "translated") return "translated"
 	if (k == "not-handled") return "**not handled**"
 	if (k == "passed") return "passed (never produced)"
+	if (k == "refused") return "refused, as upstream without the feature"
 	return "not implemented"
 }
 

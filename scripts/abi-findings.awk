@@ -23,7 +23,8 @@
 #       function's type allows values above 31 bits, which a compat caller
 #       gets truncated; whether it returns any is the handler's business).
 # UPSTREAM: handled | not-handled | refused | not-on-arch | no-source |
-#           same; KVMC: translated | passed | not-handled | not-implemented,
+#           same; KVMC: translated | passed | not-handled | refused (every
+#           number gets upstream's errno without the feature) | not-implemented,
 #           or "-" for another architecture than kvm_compat's (kvmc_arch).
 
 function strip_arr(t) {
@@ -172,6 +173,7 @@ FILENAME == ARGV[3] {
 FILENAME == ARGV[4] {
 	split($0, kw, /[ \t]+/)
 	if (kw[1] == "impl") kimpl[kw[2]] = 1
+	else if (kw[1] == "refused") krefused[kw[2]] = 1
 	else if (kw[1] == "trans") ktrans[kw[2]] = 1
 	else if (kw[1] == "run") krun[kw[2]] = 1
 	next
@@ -241,6 +243,8 @@ END {
 		}
 		if (arch != kvmc_arch)
 			kv = "-"
+		else if (name in krefused)
+			kv = "refused"
 		else if (!(name in kimpl))
 			kv = "not-implemented"
 		else if (name in ktrans)

@@ -48,7 +48,7 @@ on && rule == 2 && /^(KVM_[A-Z0-9_]+|kvm_run) / {
 awk -F'\t' -v doc="${doc#"$top"/}" '
 FILENAME == ARGV[1] {
 	split($0, w, " ")
-	if (w[1] == "impl") impl[w[2]] = 1
+	if (w[1] == "impl" || w[1] == "refused") impl[w[2]] = 1
 	if (w[1] == "trans") trans[w[2]] = 1
 	next
 }

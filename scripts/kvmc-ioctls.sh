@@ -5,7 +5,10 @@
 # "case KVM_...:" labels, as scripts/check-compat-table.sh reads them):
 #   scripts/kvmc-ioctls.sh
 # prints "impl NAME" for every ioctl a native handler (dev.c, vm.c,
-# vcpu.c, x86.c) implements, plus "impl kvm_run" (the vCPU mmap), and
+# vcpu.c, x86.c) implements, "refused NAME" for one whose case only
+# returns an errno (upstream's answer without the feature, e.g.
+# KVM_MEMORY_ENCRYPT_OP without SEV or TDX), plus "impl kvm_run" (the
+# vCPU mmap), and
 # "trans NAME" for every ioctl a compat handler (compat_ioctl.c,
 # x86_compat_ioctl.c) has its own case for; KVMC_<NAME>_COMPAT counts for
 # KVM_<NAME>; and "run NAME" for every member of struct kvm_run its
@@ -20,7 +23,37 @@ cases() {
 		grep -v '^KVM_CAP_' | sort -u
 }
 
-cases "$src/dev.c" "$src/vm.c" "$src/vcpu.c" "$src/x86.c" | sed 's/^/impl /'
+# A case is "refused" when the first statement after its labels (and any
+# comment) is "return -E...;".
+awk '
+function flush(kind,    i) {
+	for (i = 1; i <= n; i++)
+		print kind " " pend[i]
+	n = 0
+}
+function kind(stmt) {
+	return stmt ~ /^[[:space:]]*return -E[A-Z0-9]+;/ ? "refused" : "impl"
+}
+/^[[:space:]]*case KVM_[A-Z0-9_]*:/ || /^[[:space:]]*case KVMC_[A-Z0-9_]*_COMPAT:/ {
+	name = $0
+	sub(/^[[:space:]]*case /, "", name)
+	sub(/:.*/, "", name)
+	if (name ~ /^KVMC_/) {
+		sub(/^KVMC_/, "KVM_", name)
+		sub(/_COMPAT$/, "", name)
+	}
+	if (name ~ /^KVM_CAP_/)
+		next
+	pend[++n] = name
+	rest = $0
+	sub(/^[^:]*:[[:space:]]*/, "", rest)
+	if (rest != "")
+		flush(kind(rest))
+	next
+}
+n && (/^[[:space:]]*(\/\*|\*)/ || /^[[:space:]]*$/) { next }
+n { flush(kind($0)) }
+' "$src/dev.c" "$src/vm.c" "$src/vcpu.c" "$src/x86.c" | sort -u
 grep -q 'kvmc_vcpu_mmap' "$src/vcpu.c" && echo "impl kvm_run"
 cases "$src/compat_ioctl.c" "$src/x86_compat_ioctl.c" | sed 's/^/trans /'
 # The members of struct kvm_run it uses (its exits among them).
