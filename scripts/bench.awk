@@ -316,6 +316,44 @@ END {
 		print ""
 	}
 
+	# 5. KVM_RUN by guest mode: the round trip of a port I/O exit (t2)
+	#    and what one more guest instruction costs ((t203 - t2) / 201).
+	nmode = split("real prot32 paging32 long", modes, " ")
+	nrun = 0
+	for (m = 1; m <= nmode; m++)
+		for (d = 1; d <= ndev; d++)
+			for (a = 1; a <= nabi; a++)
+				if (fig("KVM_RUN:" modes[m] ":2", abis[a], devs[d]) != "")
+					nrun++
+	if (nrun) {
+		print "\nKVM_RUN by guest mode: t2 = one KVM_RUN of a guest that runs 2 instructions"
+		print "(out, jmp back) and exits with a port I/O exit, the round trip; insn ="
+		print "(t203 - t2) / 201, what one more guest instruction costs (a dec/jnz loop):"
+		print "emulated on /dev/kvm_compat, run by the (TCG) CPU on /dev/kvm; ns"
+		printf "%-9s", "mode"
+		for (d = 1; d <= ndev; d++)
+			printf " | %-41s", devname[devs[d]]
+		printf "\n%-9s", ""
+		for (d = 1; d <= ndev; d++)
+			for (a = 1; a <= nabi; a++)
+				printf "%s%13s", a == 1 ? " | " : " ",
+				       sprintf("%s t2/insn", abiname[abis[a]])
+		print ""
+		for (m = 1; m <= nmode; m++) {
+			printf "%-9s", modes[m]
+			for (d = 1; d <= ndev; d++)
+				for (a = 1; a <= nabi; a++) {
+					t2 = fig("KVM_RUN:" modes[m] ":2", abis[a], devs[d])
+					t203 = fig("KVM_RUN:" modes[m] ":203", abis[a], devs[d])
+					ins = (t2 == "" || t203 == "") ? "-" : \
+					      sprintf("%.0f", (t203 - t2) / 201)
+					printf "%s%13s", a == 1 ? " | " : " ",
+					       fmt_ns(t2) "/" ins
+				}
+			print ""
+		}
+	}
+
 	# Noise: how far apart the rounds are (interquartile range / figure).
 	ns = 0
 	for (k in best)
