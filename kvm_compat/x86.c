@@ -437,9 +437,11 @@ long kvmc_arch_vcpu_ioctl(struct kvmc_vcpu *vcpu, unsigned int cmd,
 		return kvmc_x86_get_cpuid2(vcpu, argp);
 	case KVM_MEMORY_ENCRYPT_OP:
 		/*
-		 * No SEV or TDX: upstream's answer since it has a vCPU case
-		 * (kvm_arch_vcpu_ioctl(), without vcpu_mem_enc_ioctl).  The
-		 * compat number falls to the default, as upstream's does.
+		 * Upstream's answer since it has a vCPU case, when the vendor
+		 * module has no vcpu_mem_enc_ioctl (kvm-amd; kvm-intel
+		 * without CONFIG_KVM_INTEL_TDX, else EINVAL for a non-TD
+		 * vCPU).  The compat number falls to the default, as
+		 * upstream's does.
 		 */
 		return -ENOTTY;
 	default:

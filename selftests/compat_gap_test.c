@@ -21,7 +21,7 @@
  *
  * On the vCPU fd (not in the audit's lines, which are about the VM fd):
  * the compat number is an unknown vCPU ioctl, EINVAL; the 64-bit number
- * reaches the vCPU case TDX added, ENOTTY without TDX (EINVAL before it,
+ * reaches the vCPU case TDX added, ENOTTY with kvm-amd (EINVAL before it,
  * Documentation/by-version.rst).
  *
  * The second is a matter of the header the binary is built with: the test
