@@ -24,7 +24,8 @@ cases() {
 }
 
 # A case is "refused" when the first statement after its labels (and any
-# comment) is "return -E...;".
+# comment) is "return -E...;".  The class is by name, not by fd: the
+# audit's rows for another fd than the case's get it too.
 awk '
 function flush(kind,    i) {
 	for (i = 1; i <= n; i++)
@@ -47,13 +48,17 @@ function kind(stmt) {
 	pend[++n] = name
 	rest = $0
 	sub(/^[^:]*:[[:space:]]*/, "", rest)
+	sub(/[[:space:]]*(\/\*.*|\/\/.*)$/, "", rest)
 	if (rest != "")
 		flush(kind(rest))
 	next
 }
-n && (/^[[:space:]]*(\/\*|\*)/ || /^[[:space:]]*$/) { next }
+n && (/^[[:space:]]*(\/\*|\*|\/\/)/ || /^[[:space:]]*$/) { next }
 n { flush(kind($0)) }
-' "$src/dev.c" "$src/vm.c" "$src/vcpu.c" "$src/x86.c" | sort -u
+' "$src/dev.c" "$src/vm.c" "$src/vcpu.c" "$src/x86.c" |
+	# A name implemented by one handler and refused by another: impl.
+	awk '{ k[$2] = (k[$2] == "impl" || $1 == "impl") ? "impl" : $1 }
+	     END { for (n in k) print k[n] " " n }' | sort -u
 grep -q 'kvmc_vcpu_mmap' "$src/vcpu.c" && echo "impl kvm_run"
 cases "$src/compat_ioctl.c" "$src/x86_compat_ioctl.c" | sed 's/^/trans /'
 # The members of struct kvm_run it uses (its exits among them).
